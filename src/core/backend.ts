@@ -1,0 +1,123 @@
+/**
+ * Backend selection.
+ *
+ * Preference order when nothing is requested:
+ *   1. `tensorflow` — `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, if importable;
+ *   2. `wasm` — `@tensorflow/tfjs-backend-wasm` (XNNPACK), with the training kernels it lacks
+ *      added by {@link registerWasmTrainingKernels};
+ *   3. `cpu` — plain JavaScript.
+ *
+ * A backend can be forced with the `--backend` flag of every tool or with the
+ * `DENSEKIT_BACKEND` environment variable (the flag wins).
+ */
+import { tf } from './tf.js';
+import { ConfigError } from './errors.js';
+import { registerWasmTrainingKernels } from './wasm_kernels/register.js';
+
+/** Names of the backends the framework can run on. */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+/** A backend the framework can run on. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** Environment variable that overrides the automatic backend choice. */
+export const BACKEND_ENV_VAR = 'DENSEKIT_BACKEND';
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /** Backend to use; `undefined` falls back to `DENSEKIT_BACKEND`, then to automatic choice. */
+  requested?: string;
+  /** Where the one-line "using backend" message goes. Default: `console.error`. `null` silences it. */
+  log?: ((message: string) => void) | null;
+}
+
+let announced: string | null = null;
+
+/** Node packages that provide the `tensorflow` backend, in order of preference. */
+const NODE_BINDINGS = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function tryLoadNodeBinding(): Promise<{ loaded: string | null; reasons: string[] }> {
+  const reasons: string[] = [];
+  for (const pkg of NODE_BINDINGS) {
+    try {
+      // A variable specifier keeps TypeScript from requiring the optional package's types.
+      const specifier: string = pkg;
+      await import(specifier);
+      if (tf.findBackendFactory('tensorflow') !== null) return { loaded: pkg, reasons };
+      reasons.push(`${pkg} loaded but registered no 'tensorflow' backend`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      reasons.push(`${pkg}: ${message}`);
+    }
+  }
+  return { loaded: null, reasons };
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'wasm') registerWasmTrainingKernels();
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Chooses and initialises the tfjs backend. Logs the choice once per process.
+ *
+ * @returns the name of the active backend.
+ * @throws ConfigError when a requested backend is unknown or cannot be initialised.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendName> {
+  const log = options.log === undefined ? (m: string) => console.error(m) : options.log;
+  const fromEnv = process.env[BACKEND_ENV_VAR];
+  const requested = options.requested ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
+  const source = options.requested !== undefined ? '--backend' : `${BACKEND_ENV_VAR}`;
+  let chosen: BackendName;
+  let detail: string;
+
+  if (requested !== undefined) {
+    if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
+      throw new ConfigError(
+        `Unknown backend '${requested}' (from ${source}); expected one of: ${BACKEND_NAMES.join(', ')}`,
+      );
+    }
+    chosen = requested as BackendName;
+    if (chosen === 'tensorflow') {
+      const { loaded, reasons } = await tryLoadNodeBinding();
+      if (loaded === null) {
+        throw new ConfigError(
+          `Backend 'tensorflow' requested (from ${source}) but neither @tensorflow/tfjs-node-gpu nor ` +
+            `@tensorflow/tfjs-node could be loaded:\n  ${reasons.join('\n  ')}\n` +
+            `Install one of them (see README, "GPU set-up") or choose --backend wasm.`,
+        );
+      }
+      detail = `requested by ${source}, provided by ${loaded}`;
+    } else {
+      detail = `requested by ${source}`;
+    }
+    if (!(await activate(chosen))) {
+      throw new ConfigError(`Backend '${chosen}' (from ${source}) failed to initialise`);
+    }
+  } else {
+    const { loaded, reasons } = await tryLoadNodeBinding();
+    if (loaded !== null && (await activate('tensorflow'))) {
+      chosen = 'tensorflow';
+      detail = `automatic, provided by ${loaded}`;
+    } else if (await activate('wasm')) {
+      chosen = 'wasm';
+      detail = `automatic; no native binding (${reasons.map((r) => r.split(':')[0]).join(', ')} not loadable)`;
+    } else if (await activate('cpu')) {
+      chosen = 'cpu';
+      detail = 'automatic; wasm failed to initialise';
+    } else {
+      throw new ConfigError('No tfjs backend could be initialised (tried tensorflow, wasm, cpu)');
+    }
+  }
+  await tf.ready();
+  const message = `densekit: using backend '${chosen}' (${detail})`;
+  if (log !== null && announced !== message) {
+    log(message);
+    announced = message;
+  }
+  return chosen;
+}
