@@ -62,6 +62,15 @@ async function activate(name: BackendName): Promise<boolean> {
 }
 
 /**
+ * The cpu backend prints a "install tfjs-node" hint on first use; the choice of
+ * backend is already logged here, so mark it as used.
+ */
+function silenceCpuNodeHint(): void {
+  const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (backend !== null && backend.firstUse !== undefined) backend.firstUse = false;
+}
+
+/**
  * Chooses and initialises the tfjs backend. Logs the choice once per process.
  *
  * @returns the name of the active backend.
@@ -114,6 +123,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   await tf.ready();
+  if (chosen === 'cpu') silenceCpuNodeHint();
   const message = `densekit: using backend '${chosen}' (${detail})`;
   if (log !== null && announced !== message) {
     log(message);

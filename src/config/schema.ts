@@ -1,0 +1,206 @@
+/**
+ * The schema of a whole config: its top-level keys and plain sections, in the
+ * spirit of mmengine's config (camelCase names: `trainDataloader`,
+ * `optimWrapper`, `paramScheduler`, `trainCfg`, `defaultHooks`, ...).
+ */
+import type { ComponentConfig, OptionsSchema } from '../registry/options.js';
+import { validateOptions } from '../registry/options.js';
+import type { Config } from './load_config.js';
+
+/** A data loader section. */
+export interface DataloaderConfig {
+  /** Samples per batch. Default 2. */
+  batchSize: number;
+  /** Batches prepared ahead of the model (asynchronous prefetch depth). Default 2. */
+  numWorkers: number;
+  /** Shuffle every epoch (seeded). Default false; training configs set true. */
+  shuffle: boolean;
+  /** Drop the last incomplete batch. Default false. */
+  dropLast: boolean;
+  /** The dataset, e.g. `{type: 'ImageFolder', dataRoot, split, pipeline}`. */
+  dataset: ComponentConfig | null;
+}
+
+/** Schema of a data loader section. */
+export const DATALOADER_SCHEMA: OptionsSchema<DataloaderConfig> = {
+  defaults: { batchSize: 2, numWorkers: 2, shuffle: false, dropLast: false, dataset: null },
+  children: { dataset: { registry: 'datasets' } },
+  required: ['dataset'],
+  docs: {
+    batchSize: 'samples per batch',
+    numWorkers: 'batches decoded and augmented ahead of the model',
+    shuffle: 'reshuffle every epoch with the seeded data RNG',
+    dropLast: 'drop the last incomplete batch',
+    dataset: 'dataset config',
+  },
+};
+
+/** Gradient clipping. */
+export interface ClipGradConfig {
+  /** Clip the global norm of all gradients to this value. */
+  maxNorm: number | null;
+  /** Norm type (only 2 is supported). Default 2. */
+  normType: number;
+}
+
+/** Per-parameter optimizer options, matched by parameter name. */
+export interface ParamwiseConfig {
+  /** Weight-decay multiplier of normalisation layers' weights and biases. Default null (1). */
+  normDecayMult: number | null;
+  /** Weight-decay multiplier of biases. Default null (1). */
+  biasDecayMult: number | null;
+  /** Pattern (substring of the parameter name) → `{lrMult, decayMult}`. */
+  customKeys: Record<string, unknown>;
+  /** Layer-wise learning-rate decay rate for Swin (null = off). */
+  layerDecayRate: number | null;
+}
+
+/** The optimizer wrapper section. */
+export interface OptimWrapperConfig {
+  /** The optimizer, e.g. `{type: 'AdamW', lr: 1e-3, weightDecay: 0.05}`. */
+  optimizer: ComponentConfig | null;
+  /** Gradient clipping, or null. */
+  clipGrad: ClipGradConfig | null;
+  /** Gradient accumulation: steps per optimizer update. Default 1. */
+  accumulativeCounts: number;
+  /** Per-parameter options. */
+  paramwiseCfg: ParamwiseConfig;
+}
+
+/** The training loop section. */
+export interface TrainCfg {
+  /** 'iter' or 'epoch' based loop. Default 'iter'. */
+  by: string;
+  /** Iterations to train (iter-based). */
+  maxIters: number | null;
+  /** Epochs to train (epoch-based). */
+  maxEpochs: number | null;
+  /** Evaluate every N iterations (or epochs). Default 0 (only at the end). */
+  valInterval: number;
+}
+
+/** Checkpoint hook options. */
+export interface CheckpointHookConfig {
+  /** Save every N iterations (or epochs). Default 0 (only at the end). */
+  interval: number;
+  /** Keep the last k checkpoints. Default 3. */
+  maxKeepCkpts: number;
+  /** Metric to keep the best checkpoint by, e.g. 'accuracy/top1'. Default null. */
+  saveBest: string | null;
+  /** 'greater' or 'less' is better. Default 'greater'. */
+  rule: string;
+}
+
+/** Logger hook options. */
+export interface LoggerHookConfig {
+  /** Log every N iterations. Default 10. */
+  interval: number;
+}
+
+/** Schema of the whole config. */
+export interface RootConfig {
+  model: ComponentConfig | null;
+  trainDataloader: DataloaderConfig | null;
+  valDataloader: DataloaderConfig | null;
+  testDataloader: DataloaderConfig | null;
+  valEvaluator: ComponentConfig | null;
+  testEvaluator: ComponentConfig | null;
+  optimWrapper: OptimWrapperConfig | null;
+  paramScheduler: ComponentConfig[];
+  trainCfg: TrainCfg | null;
+  defaultHooks: { checkpoint: CheckpointHookConfig; logger: LoggerHookConfig };
+  randomness: { seed: number };
+  autoScaleLr: { enable: boolean; baseBatchSize: number };
+  workDir: string | null;
+  loadFrom: string | null;
+  resume: boolean;
+  backend: string | null;
+}
+
+const OPTIM_WRAPPER_SCHEMA: OptionsSchema<OptimWrapperConfig> = {
+  defaults: {
+    optimizer: null,
+    clipGrad: null,
+    accumulativeCounts: 1,
+    paramwiseCfg: { normDecayMult: null, biasDecayMult: null, customKeys: {}, layerDecayRate: null },
+  },
+  children: { optimizer: { registry: 'optimizers' } },
+  kinds: { clipGrad: ['object', 'null'] },
+  sections: {
+    clipGrad: { defaults: { maxNorm: null, normType: 2 } } as OptionsSchema<object>,
+    paramwiseCfg: {
+      defaults: { normDecayMult: null, biasDecayMult: null, customKeys: {}, layerDecayRate: null },
+    } as OptionsSchema<object>,
+  },
+  required: ['optimizer'],
+};
+
+/** Schema of the root of a config. */
+export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
+  defaults: {
+    model: null,
+    trainDataloader: null,
+    valDataloader: null,
+    testDataloader: null,
+    valEvaluator: null,
+    testEvaluator: null,
+    optimWrapper: null,
+    paramScheduler: [],
+    trainCfg: null,
+    defaultHooks: {
+      checkpoint: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
+      logger: { interval: 10 },
+    },
+    randomness: { seed: 0 },
+    autoScaleLr: { enable: false, baseBatchSize: 1024 },
+    workDir: null,
+    loadFrom: null,
+    resume: false,
+    backend: null,
+  },
+  kinds: {
+    trainDataloader: ['object', 'null'],
+    valDataloader: ['object', 'null'],
+    testDataloader: ['object', 'null'],
+    optimWrapper: ['object', 'null'],
+    trainCfg: ['object', 'null'],
+    workDir: ['string', 'null'],
+    loadFrom: ['string', 'null'],
+    backend: ['string', 'null'],
+  },
+  children: {
+    model: { registry: 'models' },
+    valEvaluator: { registry: 'metrics' },
+    testEvaluator: { registry: 'metrics' },
+    paramScheduler: { registry: 'schedulers', list: true },
+  },
+  sections: {
+    trainDataloader: DATALOADER_SCHEMA as OptionsSchema<object>,
+    valDataloader: DATALOADER_SCHEMA as OptionsSchema<object>,
+    testDataloader: DATALOADER_SCHEMA as OptionsSchema<object>,
+    optimWrapper: OPTIM_WRAPPER_SCHEMA as OptionsSchema<object>,
+    trainCfg: { defaults: { by: 'iter', maxIters: null, maxEpochs: null, valInterval: 0 } } as OptionsSchema<object>,
+    defaultHooks: {
+      defaults: {
+        checkpoint: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
+        logger: { interval: 10 },
+      },
+      sections: {
+        checkpoint: { defaults: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' } },
+        logger: { defaults: { interval: 10 } },
+      },
+    } as OptionsSchema<object>,
+    randomness: { defaults: { seed: 0 } } as OptionsSchema<object>,
+    autoScaleLr: { defaults: { enable: false, baseBatchSize: 1024 } } as OptionsSchema<object>,
+  },
+  required: ['model'],
+};
+
+/**
+ * Validates a loaded config (every key, recursively into registered components)
+ * and returns it with defaults filled in.
+ * @param file the config file, named in error messages.
+ */
+export function validateConfig(config: Config, file: string): RootConfig {
+  return validateOptions(ROOT_SCHEMA, config, `config ${file}`, '');
+}

@@ -1,0 +1,51 @@
+/**
+ * The framework's registries. Each maps a `type` name to a component spec.
+ *
+ * External code adds components with e.g. `BACKBONES.register({name: 'MyNet', ...})`.
+ */
+import type { Backbone, FeatureSpec } from '../backbones/backbone.js';
+import type { Neck, NeckContext } from '../necks/neck.js';
+import type { Module } from '../nn/module.js';
+import { Registry } from './registry.js';
+import { setChildValidator } from './options.js';
+import { registryOf } from './registry.js';
+
+/** Build-time input of a backbone (none today; kept for symmetry). */
+export type BackboneContext = Record<string, never>;
+
+/** Build-time input of a head. */
+export interface HeadContext {
+  /** Specs of the feature maps the head receives, in order. */
+  inputs: readonly FeatureSpec[];
+  /** Number of classes when the head's own option is unset (from the dataset). */
+  numClasses: number | null;
+}
+
+/** Build-time input of a model. */
+export interface ModelContext {
+  /** Number of classes known from the dataset, used when the config leaves it unset. */
+  numClasses: number | null;
+}
+
+/** Backbones: image → multi-scale features with declared specs. */
+export const BACKBONES = new Registry<Backbone, BackboneContext>('backbones');
+/** Necks: features → features (FPN, ...). */
+export const NECKS = new Registry<Neck, NeckContext>('necks');
+/** Heads: classification, segmentation and detection heads. */
+export const HEADS = new Registry<Module, HeadContext>('heads');
+/** Models: complete networks (classifier, encoder-decoder segmentor, detectors). */
+export const MODELS = new Registry<Module, ModelContext>('models');
+/** Datasets. */
+export const DATASETS = new Registry<unknown, unknown>('datasets');
+/** Data transforms (augmentation and preprocessing). */
+export const TRANSFORMS = new Registry<unknown, unknown>('transforms');
+/** Losses. */
+export const LOSSES = new Registry<unknown, unknown>('losses');
+/** Optimizers. */
+export const OPTIMIZERS = new Registry<unknown, unknown>('optimizers');
+/** Learning-rate schedules. */
+export const SCHEDULERS = new Registry<unknown, unknown>('schedulers');
+/** Evaluation metrics. */
+export const METRICS = new Registry<unknown, unknown>('metrics');
+
+setChildValidator((kind, config, path) => registryOf(kind).validate(config, path));

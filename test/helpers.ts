@@ -1,0 +1,50 @@
+/** Shared helpers of the test suite. */
+import { expect } from 'vitest';
+import { tf } from '../src/core/tf.js';
+import { selectBackend, type BackendName } from '../src/core/backend.js';
+import { readSafetensors } from '../src/checkpoint/safetensors.js';
+import { toFloat32 } from '../src/checkpoint/host_tensor.js';
+
+/** The backends every parity test runs on. */
+export const TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
+
+/** Activates a backend quietly. */
+export async function useBackend(name: BackendName): Promise<void> {
+  await selectBackend({ requested: name, log: null });
+}
+
+/** Reads a safetensors fixture into float32 tfjs tensors (caller disposes). */
+export function loadFixture(path: string): Map<string, tf.Tensor> {
+  const { tensors } = readSafetensors(path);
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, t] of tensors) {
+    const f = toFloat32(t);
+    out.set(name, tf.tensor(f.data as Float32Array, f.shape, 'float32'));
+  }
+  return out;
+}
+
+/** A fixture tensor by name; fails the test when absent. */
+export function fixture(map: Map<string, tf.Tensor>, name: string): tf.Tensor {
+  const t = map.get(name);
+  if (t === undefined) throw new Error(`fixture tensor '${name}' missing`);
+  return t;
+}
+
+/** Max |a − b| over all elements (shapes must be equal). */
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
+}
+
+/** Asserts equal shapes and max |a − b| ≤ atol. */
+export function expectClose(actual: tf.Tensor, expected: tf.Tensor, atol = 1e-4, what = 'tensor'): void {
+  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
+  const diff = maxAbsDiff(actual, expected);
+  expect(diff, `${what}: max abs diff ${diff}`).toBeLessThanOrEqual(atol);
+}
+
+/** NCHW → NHWC. */
+export function nhwc(x: tf.Tensor): tf.Tensor4D {
+  return x.transpose([0, 2, 3, 1]) as tf.Tensor4D;
+}
