@@ -4,6 +4,8 @@ import { Module } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { LayerNorm } from '../../nn/layers/layer_norm.js';
 import { padBottomRight } from './window_ops.js';
+import { linear2d } from '../../nn/functional/linear.js';
+import { transposeReduced } from '../../nn/functional/transpose.js';
 
 /**
  * Patch embedding: a `p×p` convolution with stride `p` (computed as
@@ -39,14 +41,13 @@ export class PatchEmbed extends Module {
       const [b, h, w, cin] = x.shape;
       const hp = h / p;
       const wp = w / p;
-      const patches = x
-        .reshape([b, hp, p, wp, p, cin]) // [B, Hp, p, Wp, p, Cin]
-        .transpose([0, 1, 3, 2, 4, 5]) // [B, Hp, Wp, p, p, Cin]
+      const grid = x.reshape([b, hp, p, wp, p, cin]); // [B, Hp, p, Wp, p, Cin]
+      const patches = transposeReduced(grid, [0, 1, 3, 2, 4, 5]) // [B, Hp, Wp, p, p, Cin]
         .reshape([b * hp * wp, p * p * cin]);
       const weight = this.proj.weight.value
         .transpose([0, 2, 3, 1]) // [C, p, p, Cin]
         .reshape([this.embedDim, p * p * cin]);
-      const product = tf.matMul(patches, weight, false, true); // [B·Hp·Wp, C]
+      const product = linear2d(patches as tf.Tensor2D, weight as tf.Tensor2D); // [B·Hp·Wp, C]
       const biased = this.proj.bias === null ? product : product.add(this.proj.bias.value);
       const y = biased.reshape([b, hp, wp, this.embedDim]) as tf.Tensor4D; // [B, Hp, Wp, C]
       return this.norm === null ? y : (this.norm.forward(y) as tf.Tensor4D);

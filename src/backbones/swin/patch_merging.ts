@@ -2,6 +2,7 @@ import { tf } from '../../core/tf.js';
 import { Module } from '../../nn/module.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { LayerNorm } from '../../nn/layers/layer_norm.js';
+import { transposeReduced } from '../../nn/functional/transpose.js';
 
 /**
  * Patch merging (downsampling by 2): pads odd sides at the bottom/right,
@@ -28,9 +29,8 @@ export class PatchMerging extends Module {
       const padded = h % 2 === 0 && w % 2 === 0 ? x : tf.pad(x, [[0, 0], [0, h % 2], [0, w % 2], [0, 0]]);
       const h2 = (h + (h % 2)) / 2;
       const w2 = (w + (w % 2)) / 2;
-      const merged = padded
-        .reshape([b, h2, 2, w2, 2, c]) // [B, H/2, dy, W/2, dx, C]
-        .transpose([0, 1, 3, 4, 2, 5]) // [B, H/2, W/2, dx, dy, C]: channel block index = 2·dx + dy
+      const grid = padded.reshape([b, h2, 2, w2, 2, c]); // [B, H/2, dy, W/2, dx, C]
+      const merged = transposeReduced(grid, [0, 1, 3, 4, 2, 5]) // [B, H/2, W/2, dx, dy, C]: channel block 2·dx + dy
         .reshape([b, h2, w2, 4 * c]);
       return this.reduction.forward(this.norm.forward(merged)) as tf.Tensor4D;
     });

@@ -84,11 +84,12 @@ export class WindowAttention extends Module {
       const [bw, n, c] = windows.shape;
       const heads = this.numHeads;
       const hd = c / heads;
-      const qkv = this.qkv
-        .forward(windows) // [BW, N, 3C]
-        .reshape([bw, n, 3, heads, hd])
-        .transpose([2, 0, 3, 1, 4]); // [3, BW, heads, N, hd]
-      const [q, k, v] = tf.unstack(qkv, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      // Two rank-≤4 transposes instead of one rank-5 [2,0,3,1,4] (slow on wasm).
+      const qkv = this.qkv.forward(windows).reshape([bw, n, 3 * heads, hd]); // [BW, N, 3·heads, hd]
+      const byHead = qkv.transpose([0, 2, 1, 3]).reshape([bw, 3, heads * n * hd]); // [BW, 3, heads·N·hd]
+      const [q, k, v] = tf
+        .unstack(byHead.transpose([1, 0, 2]), 0) // 3 × [BW, heads·N·hd]
+        .map((t) => t.reshape([bw, heads, n, hd])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
       let attn: tf.Tensor = tf.matMul(q.mul(this.scale), k, false, true); // [BW, heads, N, N]
       attn = attn.add(this.relativePositionBias());
       if (mask !== null) {

@@ -6,6 +6,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { TensorCache } from '../../core/tensor_cache.js';
+import { transposeReduced } from '../../nn/functional/transpose.js';
 
 const constants = new TensorCache(128);
 
@@ -35,18 +36,16 @@ export function roll2d(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
 /** `[B, Hp, Wp, C]` → `[B·nW, ws·ws, C]`, windows in row-major order. */
 export function windowPartition(x: tf.Tensor4D, ws: number): tf.Tensor3D {
   const [b, h, w, c] = x.shape;
-  return x
-    .reshape([b, h / ws, ws, w / ws, ws, c]) // [B, nH, ws, nW, ws, C]
-    .transpose([0, 1, 3, 2, 4, 5]) // [B, nH, nW, ws, ws, C]
+  const grid = x.reshape([b, h / ws, ws, w / ws, ws, c]); // [B, nH, ws, nW, ws, C]
+  return transposeReduced(grid, [0, 1, 3, 2, 4, 5]) // [B, nH, nW, ws, ws, C]
     .reshape([b * (h / ws) * (w / ws), ws * ws, c]);
 }
 
 /** Inverse of {@link windowPartition}: `[B·nW, ws·ws, C]` → `[B, Hp, Wp, C]`. */
 export function windowReverse(windows: tf.Tensor3D, ws: number, b: number, h: number, w: number): tf.Tensor4D {
   const c = windows.shape[2];
-  return windows
-    .reshape([b, h / ws, w / ws, ws, ws, c]) // [B, nH, nW, ws, ws, C]
-    .transpose([0, 1, 3, 2, 4, 5]) // [B, nH, ws, nW, ws, C]
+  const grid = windows.reshape([b, h / ws, w / ws, ws, ws, c]); // [B, nH, nW, ws, ws, C]
+  return transposeReduced(grid, [0, 1, 3, 2, 4, 5]) // [B, nH, ws, nW, ws, C]
     .reshape([b, h, w, c]);
 }
 

@@ -86,6 +86,6 @@ export function dilateKernel(filter: tf.Tensor4D, dh: number, dw: number): tf.Te
       .reshape([kh, 1, kw, 1, cin, cout])
       .pad([[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]) // [kh, dh, kw, dw, in, out]
       .reshape([kh * dh, kw * dw, cin, cout])
-      .slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, cin, cout]),
+      .slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, cin, cout]) as tf.Tensor4D,
   );
 }

@@ -2,6 +2,7 @@ import { tf } from '../../core/tf.js';
 import { ShapeError, formatShape } from '../../core/errors.js';
 import { Module, type Parameter } from '../module.js';
 import { torchDefaultBias, torchDefaultWeight } from '../init.js';
+import { linear2d } from '../functional/linear.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -39,8 +40,8 @@ export class Linear extends Module {
     }
     return tf.tidy(() => {
       const flat = x.reshape([-1, this.inFeatures]); // [N, in]
-      // Plain matMul + add: the wasm backend's _FusedMatMul broadcasts the bias wrongly (tfjs 4.22).
-      const product = tf.matMul(flat, this.weight.value, false, true); // [N, out]
+      // No fused bias: the wasm backend's fallback _FusedMatMul broadcasts it wrongly (tfjs 4.22).
+      const product = linear2d(flat as tf.Tensor2D, this.weight.value as tf.Tensor2D); // [N, out]
       const y = this.bias === null ? product : product.add(this.bias.value);
       return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
     });
