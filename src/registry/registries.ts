@@ -6,9 +6,11 @@
 import type { Backbone, FeatureSpec } from '../backbones/backbone.js';
 import type { Neck, NeckContext } from '../necks/neck.js';
 import type { Module } from '../nn/module.js';
-import { Registry } from './registry.js';
+import type { BaseDataset, DatasetContext } from '../datasets/base_dataset.js';
+import type { Transform } from '../datasets/transforms/transform.js';
+import type { Metric, MetricContext } from '../evaluation/metric.js';
+import { Registry, registryOf } from './registry.js';
 import { setChildValidator } from './options.js';
-import { registryOf } from './registry.js';
 
 /** Build-time input of a backbone (none today; kept for symmetry). */
 export type BackboneContext = Record<string, never>;
@@ -36,9 +38,9 @@ export const HEADS = new Registry<Module, HeadContext>('heads');
 /** Models: complete networks (classifier, encoder-decoder segmentor, detectors). */
 export const MODELS = new Registry<Module, ModelContext>('models');
 /** Datasets. */
-export const DATASETS = new Registry<unknown, unknown>('datasets');
+export const DATASETS = new Registry<BaseDataset, DatasetContext>('datasets');
 /** Data transforms (augmentation and preprocessing). */
-export const TRANSFORMS = new Registry<unknown, unknown>('transforms');
+export const TRANSFORMS = new Registry<Transform, unknown>('transforms');
 /** Losses. */
 export const LOSSES = new Registry<unknown, unknown>('losses');
 /** Optimizers. */
@@ -46,6 +48,6 @@ export const OPTIMIZERS = new Registry<unknown, unknown>('optimizers');
 /** Learning-rate schedules. */
 export const SCHEDULERS = new Registry<unknown, unknown>('schedulers');
 /** Evaluation metrics. */
-export const METRICS = new Registry<unknown, unknown>('metrics');
+export const METRICS = new Registry<Metric, MetricContext>('metrics');
 
 setChildValidator((kind, config, path) => registryOf(kind).validate(config, path));

@@ -1,0 +1,88 @@
+import { tf } from '../../core/tf.js';
+import { ConfigError } from '../../core/errors.js';
+import { Module } from '../../nn/module.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { Dropout } from '../../nn/layers/dropout.js';
+import type { FeatureSpec } from '../../backbones/backbone.js';
+import type { ComponentConfig } from '../../registry/options.js';
+import type { ComponentSpec } from '../../registry/registry.js';
+import { LOSSES, type HeadContext } from '../../registry/registries.js';
+import { CrossEntropyLoss } from '../../losses/cross_entropy_loss.js';
+
+/** Options of {@link LinearClsHead}. */
+export interface LinearClsHeadOptions {
+  /** Number of classes; null takes it from the dataset. Default null. */
+  numClasses: number | null;
+  /** Name of the input feature (a backbone output); null takes the last one. Default null. */
+  inFeature: string | null;
+  /** Dropout before the linear layer. Default 0. */
+  dropout: number;
+  /** Classification loss. Default `{type: 'CrossEntropyLoss'}`. */
+  loss: ComponentConfig;
+}
+
+/**
+ * Global average pooling over a feature map, then a linear classifier
+ * (the head of Swin: the backbone's final LayerNorm is its `norm{last}` output norm).
+ *
+ * Parameters: `fc.weight` `[numClasses, C]`, `fc.bias` `[numClasses]`.
+ */
+export class LinearClsHead extends Module {
+  readonly fc: Linear;
+  readonly drop: Dropout;
+  readonly lossFn: CrossEntropyLoss;
+  /** Index of the input feature among the head's inputs. */
+  readonly inputIndex: number;
+
+  constructor(
+    inputs: readonly FeatureSpec[],
+    readonly numClasses: number,
+    options: Pick<LinearClsHeadOptions, 'inFeature' | 'dropout'>,
+    lossFn: CrossEntropyLoss,
+  ) {
+    super();
+    const index = options.inFeature === null ? inputs.length - 1 : inputs.findIndex((s) => s.name === options.inFeature);
+    if (index < 0) {
+      throw new ConfigError(`LinearClsHead: inFeature '${options.inFeature}' is not among the inputs (${inputs.map((s) => s.name).join(', ')})`);
+    }
+    this.inputIndex = index;
+    this.drop = this.addModule('drop', new Dropout(options.dropout));
+    this.fc = this.addModule('fc', new Linear(inputs[index].channels, numClasses));
+    this.lossFn = lossFn;
+  }
+
+  /** Feature maps → logits `[B, numClasses]`. */
+  forward(features: tf.Tensor4D[]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const pooled = features[this.inputIndex].mean([1, 2]); // [B, C]
+      return this.fc.forward(this.drop.forward(pooled)) as tf.Tensor2D;
+    });
+  }
+
+  /** Cross-entropy of logits against int32 labels `[B]`. */
+  loss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+    return this.lossFn.forward(logits, labels);
+  }
+}
+
+/** Registry entry of {@link LinearClsHead}. */
+export const linearClsHeadSpec: ComponentSpec<LinearClsHeadOptions, LinearClsHead, HeadContext> = {
+  name: 'LinearClsHead',
+  description: 'global average pooling + linear classifier',
+  defaults: { numClasses: null, inFeature: null, dropout: 0, loss: { type: 'CrossEntropyLoss' } },
+  kinds: { numClasses: ['number', 'null'], inFeature: ['string', 'null'] },
+  children: { loss: { registry: 'losses' } },
+  docs: {
+    numClasses: 'number of classes (null: from the dataset)',
+    inFeature: 'input feature name (null: the last backbone output)',
+    dropout: 'dropout before the classifier',
+    loss: 'classification loss',
+  },
+  build(options, context, path) {
+    const numClasses = options.numClasses ?? context.numClasses;
+    if (numClasses === null) throw new ConfigError(`${path}.numClasses: not set and not known from a dataset`);
+    const lossFn = LOSSES.build(options.loss, {}, `${path}.loss`);
+    if (!(lossFn instanceof CrossEntropyLoss)) throw new ConfigError(`${path}.loss: LinearClsHead needs CrossEntropyLoss`);
+    return new LinearClsHead(context.inputs, numClasses, options, lossFn);
+  },
+};

@@ -1,0 +1,29 @@
+/** The contract every model (classifier, segmentor, detector) fulfils for the runner and tools. */
+import type { tf } from '../core/tf.js';
+import { Module } from '../nn/module.js';
+import type { Backbone } from '../backbones/backbone.js';
+import type { Batch } from '../structures/data_sample.js';
+import type { Prediction } from '../structures/prediction.js';
+
+/** Named scalar loss terms; the runner sums them. */
+export type LossDict = Record<string, tf.Scalar>;
+
+/** The tasks the framework trains. */
+export type Task = 'classification' | 'segmentation' | 'detection';
+
+/** A trainable model built from a config. */
+export abstract class Model extends Module {
+  /** What the model predicts. */
+  abstract readonly task: Task;
+  /** Its backbone (for freezing, layer-wise lr decay and reports). */
+  abstract readonly backbone: Backbone;
+
+  /** Loss terms of a training batch. Call inside `tf.tidy`/`variableGrads`. */
+  abstract loss(batch: Batch): LossDict;
+
+  /** Predictions for a batch, in the frame of each original image. Runs in eval mode. */
+  abstract predict(batch: Batch): Promise<Prediction[]>;
+
+  /** The network's raw outputs (no post-processing) for `[B, H, W, 3]` images; used by benchmarks. */
+  abstract forwardRaw(images: tf.Tensor4D): tf.Tensor[];
+}

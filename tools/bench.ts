@@ -1,0 +1,61 @@
+/**
+ * Forward (and training-step) throughput and peak memory of a config's model
+ * on the selected backend, with random inputs.
+ *
+ *   npm run bench -- --config F [--batch N] [--size HxW] [--iters K] [--warmup W] [--train] [--json out.json]
+ */
+import { writeFileSync } from 'node:fs';
+import { tf } from '../src/core/tf.js';
+import { buildModel } from '../src/models/build_model.js';
+import { benchmark, mib, type BenchmarkResult } from '../src/apis/benchmark.js';
+import { COMMON_FLAGS, flagBool, flagNumber, flagString, loadToolConfig, parseArgs, runTool, setupTool, usage, UsageError, type FlagSpec } from './lib/cli.js';
+
+const FLAGS: Record<string, FlagSpec> = {
+  ...COMMON_FLAGS,
+  batch: { kind: 'number', help: 'images per iteration (default 1)' },
+  size: { kind: 'string', help: 'input HxW (default 224x224)' },
+  iters: { kind: 'number', help: 'timed iterations (default 5)' },
+  warmup: { kind: 'number', help: 'untimed iterations first (default 2)' },
+  train: { kind: 'boolean', help: 'also time training steps (forward, backward, optimizer update)' },
+  json: { kind: 'string', help: 'also write the results as JSON' },
+};
+const USAGE = usage('npm run bench -- --config F [--batch N] [--size HxW] [--train]', FLAGS);
+
+function parseSize(text: string | undefined): [number, number] {
+  if (text === undefined) return [224, 224];
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (m === null) throw new UsageError(`--size: expected HxW such as 224x224, got '${text}'`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, FLAGS);
+  const { config, file } = await loadToolConfig(args);
+  const backend = await setupTool(args, config.backend);
+  const batch = flagNumber(args, 'batch') ?? 1;
+  const [h, w] = parseSize(flagString(args, 'size'));
+  const iterations = flagNumber(args, 'iters') ?? 5;
+  const warmup = flagNumber(args, 'warmup') ?? 2;
+  const model = buildModel(config, 10);
+  model.eval();
+  const images = tf.randomNormal([batch, h, w, 3]) as tf.Tensor4D;
+  const results: Record<string, BenchmarkResult> = {};
+  results.forward = await benchmark(() => tf.tidy(() => model.forwardRaw(images)), { batch, warmup, iterations });
+  if (flagBool(args, 'train')) {
+    const { trainStepBenchmark } = await import('../src/engine/train_step_benchmark.js');
+    results.train = await trainStepBenchmark(model, config, { batch, height: h, width: w, warmup, iterations });
+  }
+  console.log(`${file} on ${backend}, batch ${batch}, ${h}x${w}, ${model.numParameters().toLocaleString('en')} parameters`);
+  for (const [name, r] of Object.entries(results)) {
+    console.log(
+      `${name.padEnd(8)} ${r.imagesPerSecond.toFixed(2)} img/s  ${r.msPerIteration.toFixed(0)} ms/iter  ` +
+        `peak tensors ${mib(r.peakTensorBytes)}  peak RSS ${mib(r.peakRssBytes)}  wasm heap ${mib(r.wasmHeapBytes)}`,
+    );
+  }
+  const json = flagString(args, 'json');
+  if (json !== undefined) writeFileSync(json, JSON.stringify({ config: file, backend, batch, size: [h, w], results }, null, 2));
+  images.dispose();
+  model.dispose();
+}
+
+runTool(main, USAGE);
