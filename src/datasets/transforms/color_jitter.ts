@@ -23,10 +23,13 @@ export interface ColorJitterOptions {
 export interface ColorJitterParams {
   /** Order of the steps: 0 brightness, 1 contrast, 2 saturation, 3 hue. */
   order: number[];
-  /** Factors (null: step off). */
+  /** Brightness factor (null: step off). */
   brightness: number | null;
+  /** Contrast factor (null: step off). */
   contrast: number | null;
+  /** Saturation factor (null: step off). */
   saturation: number | null;
+  /** Hue shift in turns, within [−0.5, 0.5] (null: step off). */
   hue: number | null;
 }
 
