@@ -57,7 +57,9 @@ export class DiceLoss {
     return tf.tidy(() => {
       const probs = tf.softmax(logits.reshape([b, h * w, k]), -1); // [B, N, K]
       const flatLabels = labels.reshape([b, h * w]).cast('int32'); // [B, N]
-      const onehot = tf.oneHot(flatLabels.clipByValue(0, k - 1), k).cast('float32'); // [B, N, K]
+      // maximum/minimum, not clipByValue: the wasm backend's clipByValue ignores the bounds on int32 (tfjs 4.22).
+      const clamped = flatLabels.maximum(tf.scalar(0, 'int32')).minimum(tf.scalar(k - 1, 'int32')); // [B, N]
+      const onehot = tf.oneHot(clamped, k).cast('float32'); // [B, N, K]
       const valid =
         ignoreIndex === null
           ? tf.onesLike(flatLabels).cast('float32')

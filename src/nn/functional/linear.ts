@@ -11,7 +11,8 @@
  */
 import { tf } from '../../core/tf.js';
 
-const linearOp = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const linearOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([x, w]);
   const value = tf.matMul(x as tf.Tensor2D, tf.transpose(w) as tf.Tensor2D); // [N, out]
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
