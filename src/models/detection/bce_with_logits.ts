@@ -1,0 +1,49 @@
+/**
+ * Binary cross-entropy on logits, as `torch.nn.functional.binary_cross_entropy_with_logits`
+ * (what mmdet's `CrossEntropyLoss(use_sigmoid=True)` computes, e.g. FCOS's
+ * centerness loss).
+ */
+import { tf } from '../../core/tf.js';
+import { assertSameShape } from './weight_reduce_loss.js';
+
+/**
+ * `max(x, 0) − x·t + log(1 + e^−|x|)` with PyTorch's gradients
+ * (`σ(x) − t` for the logits, `−x` for the targets), exact at x = 0 too.
+ */
+const bceKernel = tf.customGrad((x, t, save) => {
+  const logits = x as tf.Tensor;
+  const targets = t as tf.Tensor;
+  (save as tf.GradSaveFunc)([logits, targets]);
+  const value = tf.relu(logits).sub(logits.mul(targets)).add(tf.log1p(tf.exp(tf.abs(logits).neg())));
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ts] = saved;
+      return [dy.mul(tf.sigmoid(xs).sub(ts)), dy.mul(xs.neg())];
+    },
+  };
+});
+
+/**
+ * Element-wise binary cross-entropy with logits.
+ * @param logits any shape.
+ * @param targets same shape as `logits`, values in [0, 1] (soft targets allowed).
+ * @returns loss shaped like `logits`.
+ */
+export function bceWithLogitsElementwise(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  assertSameShape('bceWithLogits', logits, targets);
+  return bceKernel(logits, targets.cast('float32'));
+}
+
+/**
+ * Binary cross-entropy with logits, summed over all elements. mmdet's FCOS
+ * divides its centerness loss by the number of positives (`avg_factor=num_pos`):
+ * do that in the caller, or use {@link bceWithLogitsElementwise} with
+ * `weightReduceLoss(loss, null, 'mean', numPos)`.
+ * @param logits any shape (FCOS: `[P]` centerness logits of the positives).
+ * @param targets same shape, in [0, 1] (FCOS: the centerness targets).
+ * @returns scalar sum.
+ */
+export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => bceWithLogitsElementwise(logits, targets).sum() as tf.Scalar);
+}
