@@ -5,6 +5,7 @@
  */
 import type { tf } from '../core/tf.js';
 import { Module } from '../nn/module.js';
+import type { LayerId } from '../optim/param_groups.js';
 
 /** One output feature map of a backbone or neck. */
 export interface FeatureSpec {
@@ -26,4 +27,13 @@ export abstract class Backbone extends Module {
    * @returns one `[B, ceil(H/stride), ceil(W/stride), channels]` map per entry of {@link outputSpecs}.
    */
   abstract forward(images: tf.Tensor4D): tf.Tensor4D[];
+
+  /**
+   * Depth of a model parameter (full name, e.g. `backbone.layers.1.blocks.0.attn.qkv.weight`)
+   * for layer-wise learning-rate decay, or null when the backbone does not define it.
+   */
+  layerIdOf(paramName: string): LayerId | null {
+    void paramName;
+    return null;
+  }
 }

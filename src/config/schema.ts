@@ -17,13 +17,15 @@ export interface DataloaderConfig {
   shuffle: boolean;
   /** Drop the last incomplete batch. Default false. */
   dropLast: boolean;
+  /** Skip (and count) samples whose image cannot be decoded instead of stopping. Default false. */
+  skipCorrupt: boolean;
   /** The dataset, e.g. `{type: 'ImageFolder', dataRoot, split, pipeline}`. */
   dataset: ComponentConfig | null;
 }
 
 /** Schema of a data loader section. */
 export const DATALOADER_SCHEMA: OptionsSchema<DataloaderConfig> = {
-  defaults: { batchSize: 2, numWorkers: 2, shuffle: false, dropLast: false, dataset: null },
+  defaults: { batchSize: 2, numWorkers: 2, shuffle: false, dropLast: false, skipCorrupt: false, dataset: null },
   children: { dataset: { registry: 'datasets' } },
   required: ['dataset'],
   docs: {
@@ -31,6 +33,7 @@ export const DATALOADER_SCHEMA: OptionsSchema<DataloaderConfig> = {
     numWorkers: 'batches decoded and augmented ahead of the model',
     shuffle: 'reshuffle every epoch with the seeded data RNG',
     dropLast: 'drop the last incomplete batch',
+    skipCorrupt: 'skip and count undecodable images instead of stopping',
     dataset: 'dataset config',
   },
 };

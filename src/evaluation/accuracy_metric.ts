@@ -14,6 +14,7 @@ export interface AccuracyMetricOptions {
 /**
  * Top-k and per-class accuracy as mmpretrain's `Accuracy`, as fractions in 0..1:
  * keys `accuracy/top1`, `accuracy/top5`, and `accuracy/class/<name>` (top-1 recall per class).
+ * With fewer than k classes, top-k counts every prediction as a hit (mmpretrain raises instead).
  */
 export class AccuracyMetric implements Metric {
   readonly name = 'Accuracy';
@@ -26,9 +27,14 @@ export class AccuracyMetric implements Metric {
     this.acc = this.fresh();
   }
 
+  /** k values actually computed: a k above the number of classes is clamped to it (the top-k set is then every class). */
+  private effectiveKs(): number[] {
+    const n = this.classNames.length;
+    return [...new Set(this.options.topk.map((k) => Math.min(k, n)))];
+  }
+
   private fresh(): AccuracyAccumulator {
-    const k = this.classNames.length;
-    return new AccuracyAccumulator(k, this.options.topk.filter((t) => t <= k));
+    return new AccuracyAccumulator(this.classNames.length, this.effectiveKs());
   }
 
   process(samples: readonly DataSample[], predictions: readonly Prediction[]): void {
@@ -48,7 +54,8 @@ export class AccuracyMetric implements Metric {
   compute(): MetricValues {
     const r = this.acc.compute();
     const out: MetricValues = {};
-    r.ks.forEach((k, i) => (out[`accuracy/top${k}`] = r.topk[i]));
+    const n = this.classNames.length;
+    for (const k of this.options.topk) out[`accuracy/top${k}`] = r.topk[r.ks.indexOf(Math.min(k, n))];
     r.perClass.forEach((v, c) => (out[`accuracy/class/${this.classNames[c]}`] = v));
     return out;
   }

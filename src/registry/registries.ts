@@ -9,6 +9,9 @@ import type { Module } from '../nn/module.js';
 import type { BaseDataset, DatasetContext } from '../datasets/base_dataset.js';
 import type { Transform } from '../datasets/transforms/transform.js';
 import type { Metric, MetricContext } from '../evaluation/metric.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { OptimizerBuildContext } from '../optim/specs.js';
+import type { LrScheduler, SchedulerBuildContext } from '../optim/schedulers.js';
 import { Registry, registryOf } from './registry.js';
 import { setChildValidator } from './options.js';
 
@@ -44,9 +47,9 @@ export const TRANSFORMS = new Registry<Transform, unknown>('transforms');
 /** Losses. */
 export const LOSSES = new Registry<unknown, unknown>('losses');
 /** Optimizers. */
-export const OPTIMIZERS = new Registry<unknown, unknown>('optimizers');
+export const OPTIMIZERS = new Registry<Optimizer, OptimizerBuildContext>('optimizers');
 /** Learning-rate schedules. */
-export const SCHEDULERS = new Registry<unknown, unknown>('schedulers');
+export const SCHEDULERS = new Registry<LrScheduler, SchedulerBuildContext>('schedulers');
 /** Evaluation metrics. */
 export const METRICS = new Registry<Metric, MetricContext>('metrics');
 

@@ -10,6 +10,7 @@ import { PatchEmbed } from './patch_embed.js';
 import { PatchMerging } from './patch_merging.js';
 import { SwinBlock } from './swin_block.js';
 import { SWIN_ARCHS, type SwinArchName } from './presets.js';
+import { swinLayerId, type LayerId } from '../../optim/param_groups.js';
 
 /**
  * Options of {@link SwinTransformer}, mirroring mmdetection's `SwinTransformer`
@@ -174,6 +175,11 @@ export class SwinTransformer extends Backbone {
       this.layers.items[i].freeze();
       this.outNorms.get(i)?.freeze();
     }
+  }
+
+  /** Layer id for layer-wise lr decay, by mmpretrain's Swin rule (see {@link swinLayerId}). */
+  override layerIdOf(paramName: string): LayerId {
+    return swinLayerId(paramName, this.options.depths);
   }
 
   /** `[B, H, W, inChannels]` → one NHWC map per output spec. */

@@ -1,0 +1,127 @@
+/**
+ * Training checkpoints: model weights, optimizer state, schedule position,
+ * data-loader position and RNG state in one safetensors file, written
+ * atomically (temp file, fsync, rename). A `last_checkpoint` file names the
+ * newest one, as in mmengine.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { tf } from '../core/tf.js';
+import { CheckpointError } from '../core/errors.js';
+import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
+import { hostToTensor, tensorToHost } from '../checkpoint/weights.js';
+import type { HostTensor } from '../checkpoint/host_tensor.js';
+
+/** Non-tensor training state stored in a checkpoint's metadata. */
+export interface TrainingState {
+  /** Completed optimizer iterations. */
+  iter: number;
+  /** Epoch and batch of the next training batch. */
+  loader: { epoch: number; batch: number };
+  /** State of the model-side RNG (dropout, drop path). */
+  rng: [number, number, number, number];
+  /** Best value of the `saveBest` metric so far, and the iteration it was reached at. */
+  best: { metric: string; value: number; iter: number } | null;
+  /** Any further JSON-serialisable data (e.g. optimizer step counts). */
+  extra: Record<string, unknown>;
+}
+
+/** What a checkpoint holds. */
+export interface CheckpointContent {
+  /** Model state dict. */
+  model: Map<string, tf.Tensor>;
+  /** Optimizer state tensors. */
+  optimizer: Map<string, tf.Tensor>;
+  state: TrainingState;
+}
+
+const FORMAT = 'densekit-checkpoint-v1';
+/** Name of the file that records the newest checkpoint. */
+export const LAST_CHECKPOINT = 'last_checkpoint';
+
+/** Writes a checkpoint atomically. */
+export function writeCheckpoint(path: string, content: CheckpointContent): void {
+  const host = new Map<string, HostTensor>();
+  for (const [k, t] of content.model) host.set(`model.${k}`, tensorToHost(t));
+  for (const [k, t] of content.optimizer) host.set(`optimizer.${k}`, tensorToHost(t));
+  writeSafetensors(path, host, { format: FORMAT, state: JSON.stringify(content.state) });
+}
+
+/** Reads a checkpoint written by {@link writeCheckpoint} (the caller disposes the tensors). */
+export function readCheckpoint(path: string): CheckpointContent {
+  if (!existsSync(path)) throw new CheckpointError(`Checkpoint not found: ${path}`);
+  const { tensors, metadata } = readSafetensors(path);
+  if (metadata.format !== FORMAT || metadata.state === undefined) {
+    throw new CheckpointError(`${path} is not a training checkpoint (format '${metadata.format ?? 'none'}'); to start from weights use --load-from`);
+  }
+  const model = new Map<string, tf.Tensor>();
+  const optimizer = new Map<string, tf.Tensor>();
+  for (const [k, t] of tensors) {
+    if (k.startsWith('model.')) model.set(k.slice(6), hostToTensor(t, k));
+    else if (k.startsWith('optimizer.')) optimizer.set(k.slice(10), hostToTensor(t, k));
+  }
+  return { model, optimizer, state: JSON.parse(metadata.state) as TrainingState };
+}
+
+/** Options of {@link CheckpointManager}. */
+export interface CheckpointManagerOptions {
+  /** Keep this many periodic checkpoints (older ones are deleted). */
+  maxKeep: number;
+}
+
+/** Names, writes, rotates and finds the checkpoints of a work dir. */
+export class CheckpointManager {
+  constructor(
+    readonly workDir: string,
+    readonly options: CheckpointManagerOptions,
+  ) {}
+
+  /** Path of the periodic checkpoint of iteration `iter`. */
+  pathFor(iter: number): string {
+    return join(this.workDir, `iter_${iter}.ckpt.safetensors`);
+  }
+
+  /** Writes a periodic checkpoint, records it as the newest and deletes the oldest beyond `maxKeep`. */
+  save(content: CheckpointContent): string {
+    const path = this.pathFor(content.state.iter);
+    writeCheckpoint(path, content);
+    const tmp = join(this.workDir, `${LAST_CHECKPOINT}.tmp-${process.pid}`);
+    writeFileSync(tmp, basename(path));
+    renameSync(tmp, join(this.workDir, LAST_CHECKPOINT));
+    const periodic = this.periodic();
+    for (const old of periodic.slice(0, Math.max(0, periodic.length - this.options.maxKeep))) rmSync(join(this.workDir, old.file));
+    return path;
+  }
+
+  /** Writes the best checkpoint for `metric`, replacing the previous best. */
+  saveBest(content: CheckpointContent, metric: string): string {
+    const safe = metric.replace(/[^A-Za-z0-9_.-]/g, '_');
+    const path = join(this.workDir, `best_${safe}_iter_${content.state.iter}.ckpt.safetensors`);
+    writeCheckpoint(path, content);
+    for (const f of readdirSync(this.workDir)) {
+      if (f.startsWith(`best_${safe}_iter_`) && f.endsWith('.ckpt.safetensors') && join(this.workDir, f) !== path) rmSync(join(this.workDir, f));
+    }
+    return path;
+  }
+
+  /** Periodic checkpoints on disk, oldest first. */
+  periodic(): Array<{ file: string; iter: number }> {
+    if (!existsSync(this.workDir)) return [];
+    return readdirSync(this.workDir)
+      .map((file) => ({ file, m: /^iter_(\d+)\.ckpt\.safetensors$/.exec(file) }))
+      .filter((e): e is { file: string; m: RegExpExecArray } => e.m !== null)
+      .map((e) => ({ file: e.file, iter: Number(e.m[1]) }))
+      .sort((a, b) => a.iter - b.iter);
+  }
+
+  /** The newest checkpoint to resume from, or null. */
+  latest(): string | null {
+    const marker = join(this.workDir, LAST_CHECKPOINT);
+    if (existsSync(marker)) {
+      const path = join(this.workDir, readFileSync(marker, 'utf8').trim());
+      if (existsSync(path)) return path;
+    }
+    const all = this.periodic();
+    return all.length > 0 ? join(this.workDir, all[all.length - 1].file) : null;
+  }
+}
