@@ -20,7 +20,7 @@ import type { DataLoader } from './data_loader.js';
 import { TrainStep } from './train_step.js';
 import { evaluate } from './evaluate.js';
 import { CheckpointManager, readCheckpoint, type CheckpointContent, type TrainingState } from './checkpoint.js';
-import { JsonlLog } from './jsonl_log.js';
+import { JsonlLog, readJsonlLog, type TrainLogRecord } from './jsonl_log.js';
 import { ProgressPrinter } from './progress.js';
 
 /** Options of {@link Runner}, mostly from the command line. */
@@ -37,6 +37,21 @@ export interface RunnerOptions {
   progress?: ProgressPrinter;
   /** Stop after this iteration, as an interrupted run would (for time budgets and resume tests). */
   stopAtIter?: number;
+}
+
+/** `run_summary.json`: what a finished run measured. */
+export interface RunSummary {
+  backend: string;
+  parameters: number;
+  iterations: number;
+  wallSeconds: number;
+  /** Mean of the logged training throughputs. */
+  trainImagesPerSecond: number | null;
+  /** Peak resident set size of the process. */
+  peakRssBytes: number;
+  /** Size of the wasm heap at the end (it only grows, so this is its peak); null off wasm. */
+  wasmHeapBytes: number | null;
+  metrics: MetricValues | null;
 }
 
 /** What {@link Runner.train} returns. */
@@ -292,8 +307,26 @@ export class Runner {
     const weightsPath = join(this.options.workDir, 'latest.safetensors');
     saveWeights(this.model, weightsPath, { iter: String(this.state.iter) });
     if (metrics !== null) writeFileSync(join(this.options.workDir, 'metrics.json'), JSON.stringify(metrics, null, 2));
+    writeFileSync(join(this.options.workDir, 'run_summary.json'), JSON.stringify(this.summary(metrics, runStart, startIter), null, 2));
     this.progress.message(`final weights: ${weightsPath}`);
     return { iters: this.state.iter, metrics, weightsPath, firstLoss, lastLoss };
+  }
+
+  /** Numbers describing a finished run (read by `npm run sweep`). */
+  private summary(metrics: MetricValues | null, runStart: number, startIter: number): RunSummary {
+    const train = readJsonlLog(this.options.workDir).filter((r): r is TrainLogRecord => r.mode === 'train' && r.iter > startIter);
+    const ips = train.map((r) => r.imagesPerSecond).filter(Number.isFinite);
+    const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+    return {
+      backend: tf.getBackend(),
+      parameters: this.model.numParameters(),
+      iterations: this.state.iter,
+      wallSeconds: (performance.now() - runStart) / 1000,
+      trainImagesPerSecond: ips.length > 0 ? ips.reduce((a, b) => a + b, 0) / ips.length : null,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      wasmHeapBytes: backend.wasm?.HEAPU8?.byteLength ?? null,
+      metrics,
+    };
   }
 
   /** Frees the model and optimizer. */
