@@ -1,0 +1,44 @@
+/** Drawing annotations and predictions onto images (uint8 RGB, HWC). */
+import sharp from 'sharp';
+import type { HostImage } from '../datasets/image.js';
+import type { LabelMap } from '../structures/data_sample.js';
+import { segPalette } from '../apis/infer_segmentation.js';
+
+/** Label value drawn grey (ignored pixels). */
+const IGNORE = 255;
+
+/** Blends a label map into an image: `(1 − alpha)·image + alpha·palette[label]`; 255 is drawn grey. */
+export function blendLabelMap(image: HostImage & { data: Uint8Array }, labels: LabelMap, numClasses: number, alpha = 0.5): Uint8Array {
+  const palette = segPalette(numClasses);
+  const out = new Uint8Array(image.data.length);
+  const n = image.width * image.height;
+  for (let i = 0; i < n; i++) {
+    const y = Math.floor(i / image.width);
+    const x = i % image.width;
+    const label = y < labels.height && x < labels.width ? labels.data[y * labels.width + x] : IGNORE;
+    for (let k = 0; k < 3; k++) {
+      const color = label === IGNORE || label >= numClasses ? 128 : palette[label * 3 + k];
+      out[i * 3 + k] = Math.round((1 - alpha) * image.data[i * 3 + k] + alpha * color);
+    }
+  }
+  return out;
+}
+
+/** Writes an RGB image as PNG, with an optional SVG overlay composited on top. */
+export async function writeRgbPng(path: string, data: Uint8Array, width: number, height: number, svg?: string): Promise<void> {
+  let img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } });
+  if (svg !== undefined) img = img.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
+  await img.png().toFile(path);
+}
+
+/** Undoes `Normalize` (per-channel mean/std) and returns a uint8 image; uint8 input is returned as is. */
+export function denormalize(img: HostImage, mean: readonly number[] | null, std: readonly number[] | null): HostImage & { data: Uint8Array } {
+  if (img.data instanceof Uint8Array) return img as HostImage & { data: Uint8Array };
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < img.data.length; i++) {
+    const c = i % 3;
+    const v = mean !== null && std !== null ? img.data[i] * std[c] + mean[c] : img.data[i];
+    out[i] = Math.min(255, Math.max(0, Math.round(v)));
+  }
+  return { ...img, data: out };
+}
