@@ -61,6 +61,8 @@ export class CocoDetection extends BaseDataset {
   readonly catIds: readonly number[];
   /** The validated annotation file (for evaluation). */
   readonly groundTruth: CocoGroundTruth;
+  /** Absolute path of the annotation file (read by `buildMetric` for COCO metrics). */
+  readonly annFile: string;
   private readonly items: CocoItem[] = [];
 
   constructor(readonly config: CocoDetectionConfig, pipeline: Pipeline) {
@@ -70,6 +72,7 @@ export class CocoDetection extends BaseDataset {
       throw new DataError(`CocoDetection: data root not found: ${this.dataRoot}`);
     }
     const annPath = resolve(this.dataRoot, config.annFile);
+    this.annFile = annPath;
     const imgDir = resolve(this.dataRoot, config.imgDir);
     if (!existsSync(annPath)) throw new DataError(`CocoDetection: annotation file not found: ${annPath}`);
     let json: unknown;
