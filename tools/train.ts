@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<void> {
   const { config, file } = await loadToolConfig(args);
   await setupTool(args, config.backend);
   const workDir = flagString(args, 'work-dir') ?? config.workDir ?? join('work_dirs', basename(file, extname(file)));
-  const runner = new Runner(config, {
+  const runner = await Runner.create(config, {
     workDir,
     dataRoot: flagString(args, 'data-root'),
     resume: flagBool(args, 'resume') || config.resume,

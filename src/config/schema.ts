@@ -100,6 +100,20 @@ export interface LoggerHookConfig {
   interval: number;
 }
 
+/** Knowledge distillation of a classifier from a frozen teacher. */
+export interface DistillationConfig {
+  /** The teacher's config file (paths are relative to the working directory). */
+  teacherConfig: string | null;
+  /** The teacher's weights. */
+  teacherWeights: string | null;
+  /** 'soft' (KL at temperature T, scaled by T²) or 'hard' (CE on the teacher's arg-max, DeiT). Default 'soft'. */
+  type: string;
+  /** Weight α of the distillation term; the label loss gets 1 − α. Default 0.5. */
+  alpha: number;
+  /** Temperature T of soft distillation. Default 1. */
+  temperature: number;
+}
+
 /** Schema of the whole config. */
 export interface RootConfig {
   model: ComponentConfig | null;
@@ -118,7 +132,21 @@ export interface RootConfig {
   loadFrom: string | null;
   resume: boolean;
   backend: string | null;
+  distillation: DistillationConfig | null;
 }
+
+const DISTILLATION_SCHEMA: OptionsSchema<DistillationConfig> = {
+  defaults: { teacherConfig: null, teacherWeights: null, type: 'soft', alpha: 0.5, temperature: 1 },
+  kinds: { teacherConfig: ['string'], teacherWeights: ['string'] },
+  required: ['teacherConfig', 'teacherWeights'],
+  docs: {
+    teacherConfig: "the teacher's config file",
+    teacherWeights: "the teacher's weights",
+    type: "'soft' or 'hard'",
+    alpha: 'weight of the distillation term',
+    temperature: 'temperature of soft distillation',
+  },
+};
 
 const OPTIM_WRAPPER_SCHEMA: OptionsSchema<OptimWrapperConfig> = {
   defaults: {
@@ -160,8 +188,10 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     loadFrom: null,
     resume: false,
     backend: null,
+    distillation: null,
   },
   kinds: {
+    distillation: ['object', 'null'],
     trainDataloader: ['object', 'null'],
     valDataloader: ['object', 'null'],
     testDataloader: ['object', 'null'],
@@ -195,6 +225,7 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     } as OptionsSchema<object>,
     randomness: { defaults: { seed: 0 } } as OptionsSchema<object>,
     autoScaleLr: { defaults: { enable: false, baseBatchSize: 1024 } } as OptionsSchema<object>,
+    distillation: DISTILLATION_SCHEMA as OptionsSchema<object>,
   },
   required: ['model'],
 };

@@ -18,6 +18,8 @@ import { saveWeights, readWeights, hostToTensor, formatLoadReport, type LoadWeig
 import { buildDataset, buildLoader, buildMetric, buildOptimizer, buildSchedule } from './build.js';
 import type { DataLoader } from './data_loader.js';
 import { TrainStep } from './train_step.js';
+import { Distiller, buildTeacher } from './distillation.js';
+import { ImageClassifier } from '../models/image_classifier.js';
 import { evaluate } from './evaluate.js';
 import { CheckpointManager, readCheckpoint, type CheckpointContent, type TrainingState } from './checkpoint.js';
 import { JsonlLog, readJsonlLog, type TrainLogRecord } from './jsonl_log.js';
@@ -37,6 +39,8 @@ export interface RunnerOptions {
   progress?: ProgressPrinter;
   /** Stop after this iteration, as an interrupted run would (for time budgets and resume tests). */
   stopAtIter?: number;
+  /** The frozen teacher when the config asks for distillation (see {@link Runner.create}). */
+  teacher?: ImageClassifier;
 }
 
 /** `run_summary.json`: what a finished run measured. */
@@ -85,6 +89,17 @@ export class Runner {
   readonly progress: ProgressPrinter;
   private state: TrainingState;
   private readonly logInterval: number;
+  private distiller: Distiller | null = null;
+
+  /** Builds a runner, loading the distillation teacher first when the config has one. */
+  static async create(config: RootConfig, options: RunnerOptions): Promise<Runner> {
+    let teacher = options.teacher;
+    if (config.distillation !== null && teacher === undefined && config.trainDataloader !== null) {
+      const classes = buildDataset(config.trainDataloader, 'trainDataloader', options.dataRoot).classNames.length;
+      teacher = await buildTeacher(config.distillation, classes);
+    }
+    return new Runner(config, { ...options, teacher });
+  }
 
   constructor(
     readonly config: RootConfig,
@@ -130,7 +145,18 @@ export class Runner {
     const { optimizer, summary } = buildOptimizer(config, this.model, batchScale);
     this.optimizer = optimizer;
     this.schedule = buildSchedule(config, optimizer.baseLr, this.itersPerEpoch, this.maxIters);
-    this.step = new TrainStep(this.model, optimizer, {
+    let trained: Model = this.model;
+    if (config.distillation !== null) {
+      if (options.teacher === undefined) throw new ConfigError('distillation: build the runner with Runner.create so that the teacher is loaded');
+      if (!(this.model instanceof ImageClassifier)) throw new ConfigError('distillation: the student must be an ImageClassifier');
+      this.distiller = new Distiller(this.model, options.teacher, config.distillation);
+      trained = this.distiller;
+      this.progress.message(
+        `distillation: ${config.distillation.type}, alpha ${config.distillation.alpha}, T ${config.distillation.temperature}, ` +
+          `teacher ${config.distillation.teacherConfig} (${options.teacher.numParameters().toLocaleString('en')} parameters, frozen)`,
+      );
+    }
+    this.step = new TrainStep(trained, optimizer, {
       clipMaxNorm: config.optimWrapper?.clipGrad?.maxNorm ?? null,
       clipNormType: config.optimWrapper?.clipGrad?.normType,
       accumulativeCounts: accumulation,
@@ -332,6 +358,7 @@ export class Runner {
   /** Frees the model and optimizer. */
   dispose(): void {
     this.step.reset();
+    this.distiller?.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }

@@ -82,15 +82,22 @@ export class TrainStep {
     const scale = 1 / this.accumulation;
     const kept: Record<string, tf.Scalar> = {};
     const varList = this.variables.map(([, v]) => v);
-    const { value, grads } = tf.variableGrads(() => {
-      const losses = this.model.loss(batch);
-      let total = tf.scalar(0);
-      for (const [k, v] of Object.entries(losses)) {
-        kept[k] = tf.keep(v);
-        total = total.add(v);
-      }
-      return total.mul(scale) as tf.Scalar;
-    }, varList);
+    this.model.beforeLoss(batch);
+    let computed: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      computed = tf.variableGrads(() => {
+        const losses = this.model.loss(batch);
+        let total = tf.scalar(0);
+        for (const [k, v] of Object.entries(losses)) {
+          kept[k] = tf.keep(v);
+          total = total.add(v);
+        }
+        return total.mul(scale) as tf.Scalar;
+      }, varList);
+    } finally {
+      this.model.afterLoss();
+    }
+    const { value, grads } = computed;
     value.dispose();
     const losses: Record<string, number> = {};
     for (const [k, v] of Object.entries(kept)) {

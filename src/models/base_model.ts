@@ -21,6 +21,17 @@ export abstract class Model extends Module {
   /** Loss terms of a training batch. Call inside `tf.tidy`/`variableGrads`. */
   abstract loss(batch: Batch): LossDict;
 
+  /**
+   * Called before {@link loss} outside the gradient computation, for work whose
+   * gradient is not needed (e.g. a frozen teacher's outputs). Default: nothing.
+   */
+  beforeLoss(batch: Batch): void {
+    void batch;
+  }
+
+  /** Called after the gradient computation of a batch, to release what {@link beforeLoss} kept. Default: nothing. */
+  afterLoss(): void {}
+
   /** Predictions for a batch, in the frame of each original image. Runs in eval mode. */
   abstract predict(batch: Batch): Promise<Prediction[]>;
 

@@ -5,6 +5,7 @@ import type { ComponentConfig } from '../registry/options.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { BACKBONES, HEADS, type ModelContext } from '../registry/registries.js';
 import { LinearClsHead } from '../heads/classification/linear_cls_head.js';
+import { VisionTransformerClsHead } from '../heads/classification/vit_cls_head.js';
 import type { Batch } from '../structures/data_sample.js';
 import type { ClassPrediction } from '../structures/prediction.js';
 import { Model, type LossDict } from './base_model.js';
@@ -17,13 +18,16 @@ export interface ImageClassifierOptions {
   head: ComponentConfig | null;
 }
 
+/** The heads an {@link ImageClassifier} accepts: feature maps → logits, plus a cross-entropy loss. */
+export type ClassificationHead = LinearClsHead | VisionTransformerClsHead;
+
 /** Backbone → classification head. Parameters: `backbone.*`, `head.*`. */
 export class ImageClassifier extends Model {
   readonly task = 'classification' as const;
 
   constructor(
     readonly backbone: Backbone,
-    readonly head: LinearClsHead,
+    readonly head: ClassificationHead,
   ) {
     super();
     this.addModule('backbone', backbone);
@@ -35,16 +39,37 @@ export class ImageClassifier extends Model {
     return tf.tidy(() => this.head.forward(this.backbone.forward(images)));
   }
 
+  /**
+   * Training-time logits: `cls` from the class head and, for DeiT-style heads
+   * with a distillation token, `dist` from the distillation head (else null).
+   */
+  forwardTrain(images: tf.Tensor4D): { cls: tf.Tensor2D; dist: tf.Tensor2D | null } {
+    const features = this.backbone.forward(images);
+    try {
+      if (this.head instanceof VisionTransformerClsHead) return this.head.forwardTrain(features);
+      return { cls: this.head.forward(features), dist: null };
+    } finally {
+      tf.dispose(features);
+    }
+  }
+
+  /** The int32 labels `[B]` of a batch. */
+  labels(batch: Batch): tf.Tensor1D {
+    return tf.tensor1d(
+      batch.samples.map((s, i) => {
+        if (s.gtLabel === undefined) throw new Error(`ImageClassifier: sample ${i} (${s.imgPath}) has no gtLabel`);
+        return s.gtLabel;
+      }),
+      'int32',
+    );
+  }
+
   forwardRaw(images: tf.Tensor4D): tf.Tensor[] {
     return [this.forward(images)];
   }
 
   loss(batch: Batch): LossDict {
-    const labels = batch.samples.map((s, i) => {
-      if (s.gtLabel === undefined) throw new Error(`ImageClassifier.loss: sample ${i} (${s.imgPath}) has no gtLabel`);
-      return s.gtLabel;
-    });
-    return tf.tidy(() => ({ [this.head.lossFn.name]: this.head.loss(this.forward(batch.inputs), tf.tensor1d(labels, 'int32')) }));
+    return tf.tidy(() => ({ [this.head.lossFn.name]: this.head.loss(this.forward(batch.inputs), this.labels(batch)) }));
   }
 
   /** Softmax scores and arg-max per image. */
@@ -75,7 +100,9 @@ export const imageClassifierSpec: ComponentSpec<ImageClassifierOptions, ImageCla
   build(options, context, path) {
     const backbone = BACKBONES.build(options.backbone, {}, `${path}.backbone`);
     const head = HEADS.build(options.head, { inputs: backbone.outputSpecs, numClasses: context.numClasses }, `${path}.head`);
-    if (!(head instanceof LinearClsHead)) throw new ConfigError(`${path}.head: ImageClassifier needs a classification head`);
+    if (!(head instanceof LinearClsHead) && !(head instanceof VisionTransformerClsHead)) {
+      throw new ConfigError(`${path}.head: ImageClassifier needs a classification head`);
+    }
     return new ImageClassifier(backbone, head);
   },
 };

@@ -30,6 +30,22 @@ import { swinTransformerSpec } from '../backbones/swin/spec.js';
 import { linearClsHeadSpec } from '../heads/classification/linear_cls_head.js';
 import { imageClassifierSpec } from '../models/image_classifier.js';
 import { crossEntropyLossSpec } from '../losses/cross_entropy_loss.js';
+import { visionTransformerSpec } from '../backbones/vit/spec.js';
+import { vitClsHeadSpec } from '../heads/classification/vit_cls_head.js';
+import { vitTimmLayout } from '../checkpoint/convert/vit_layouts.js';
+import { focalLossSpec } from '../models/detection/focal_loss.js';
+import { l1LossSpec, smoothL1LossSpec } from '../models/detection/smooth_l1_loss.js';
+import { giouLossSpec } from '../models/detection/giou_loss.js';
+import { retinaHeadSpec } from '../heads/detection/retina_head.js';
+import { fcosHeadSpec } from '../heads/detection/fcos_head.js';
+import { fcosSpec, retinaNetSpec, singleStageDetectorSpec } from '../models/one_stage_detector.js';
+import { cocoMetricSpec } from '../evaluation/coco_metric.js';
+import { resNetSpec } from '../backbones/resnet/spec.js';
+import { hybridViTSpec } from '../backbones/hybrid/spec.js';
+import { registerLayoutConverter } from '../checkpoint/convert/convert.js';
+import { resnetTorchvisionLayout } from '../checkpoint/convert/resnet_layouts.js';
+import { encoderDecoderSpec } from '../models/encoder_decoder.js';
+import { iouMetricSpec } from '../evaluation/iou_metric.js';
 
 let done = false;
 
@@ -71,6 +87,26 @@ export function registerBuiltins(): void {
   SCHEDULERS.register(multiStepLRSpec);
   SCHEDULERS.register(constantLRSpec);
   METRICS.register(accuracyMetricSpec);
+  MODELS.register(encoderDecoderSpec);
+  METRICS.register(iouMetricSpec);
+  BACKBONES.register(resNetSpec);
+  BACKBONES.register(hybridViTSpec);
+  registerLayoutConverter(resnetTorchvisionLayout);
+  // Detection: losses, dense heads, one-stage detectors, COCO metric.
+  LOSSES.register(focalLossSpec);
+  LOSSES.register(l1LossSpec);
+  LOSSES.register(smoothL1LossSpec);
+  LOSSES.register(giouLossSpec);
+  HEADS.register(retinaHeadSpec);
+  HEADS.register(fcosHeadSpec);
+  MODELS.register(retinaNetSpec);
+  MODELS.register(fcosSpec);
+  MODELS.register(singleStageDetectorSpec);
+  METRICS.register(cocoMetricSpec);
+  // Vision Transformer / DeiT.
+  BACKBONES.register(visionTransformerSpec);
+  HEADS.register(vitClsHeadSpec);
+  registerLayoutConverter(vitTimmLayout);
 }
 
 registerBuiltins();
