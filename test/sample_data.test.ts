@@ -272,6 +272,40 @@ describe('writeShapesDataset', () => {
     }
     for (const label of [1, 2, 3]) expect(counts[label]).toBeGreaterThan(80);
   });
+
+  it('colours each class from its hue sector by default, and independently of the class with classColours off', () => {
+    /** Hue in degrees of the mean colour of an object's pixels (shading and noise average out). */
+    const meanHue = (rgb: Uint8Array, map: Uint8Array, id: number): number => {
+      const sum = [0, 0, 0];
+      let n = 0;
+      for (let p = 0; p < map.length; p++) {
+        if (map[p] !== id) continue;
+        for (let c = 0; c < 3; c++) sum[c]! += rgb[p * 3 + c]!;
+        n++;
+      }
+      const [r, g, b] = sum.map((v) => v / n) as [number, number, number];
+      return ((Math.atan2(Math.sqrt(3) * (g - b), 2 * r - g - b) * 180) / Math.PI + 360) % 360;
+    };
+    const hueDistance = (a: number, b: number): number => Math.min(Math.abs(a - b), 360 - Math.abs(a - b));
+    let inSector = 0;
+    let inSectorShapeOnly = 0;
+    let total = 0;
+    for (let seed = 0; seed < 60; seed++) {
+      for (const [classColours, scene] of [true, false].map((c) => [c, renderShapesScene({ seed, classColours: c })] as const)) {
+        scene.objects.forEach((o, i) => {
+          const near = hueDistance(meanHue(scene.rgb, scene.instanceMap, i + 1), (o.label - 1) * 120) <= 45;
+          if (classColours) {
+            total++;
+            if (near) inSector++;
+          } else if (near) inSectorShapeOnly++;
+        });
+      }
+    }
+    // Sectors are ±35° wide; anti-aliased edges and shading move the mean a little.
+    expect(inSector / total).toBeGreaterThan(0.95);
+    // Without class colours about a quarter (90° of 360°) land there by chance.
+    expect(inSectorShapeOnly / total).toBeLessThan(0.5);
+  });
 });
 
 /** Directional energy of a 3×3 box-blurred image: squared differences down columns and along rows. */
@@ -371,7 +405,9 @@ describe('tools/make_sample_data', () => {
       size: 64,
       seed: 3,
       classification: false,
+      shapeOnly: false,
     });
+    expect(parseSampleDataArgs(['x', '--shape-only']).shapeOnly).toBe(true);
     expect(parseSampleDataArgs(['--classification', 'x']).classification).toBe(true);
     expect(() => parseSampleDataArgs([])).toThrow(/missing output directory/);
     expect(() => parseSampleDataArgs(['x', '--size', 'big'])).toThrow(/--size needs a non-negative integer/);

@@ -14,6 +14,8 @@ import { buildModel } from '../src/models/build_model.js';
 import type { Task } from '../src/models/base_model.js';
 import type { InferWriter } from '../src/apis/infer_task.js';
 import { inferClassification } from '../src/apis/infer_classification.js';
+import { inferSegmentation } from '../src/apis/infer_segmentation.js';
+import { inferDetection } from '../src/apis/infer_detection.js';
 import { COMMON_FLAGS, flagString, loadToolConfig, parseArgs, requireFlag, runTool, setupTool, usage, type FlagSpec } from './lib/cli.js';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -27,6 +29,8 @@ const USAGE = usage('npm run infer -- --config F --weights W --input X [--out O]
 
 const WRITERS: Partial<Record<Task, InferWriter>> = {
   classification: inferClassification,
+  segmentation: inferSegmentation,
+  detection: inferDetection,
 };
 
 async function main(argv: string[]): Promise<void> {

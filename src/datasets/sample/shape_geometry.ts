@@ -56,7 +56,7 @@ function place(rng: Prng, size: number, w: number, h: number): [number, number] 
 
 /** An axis-aligned rectangle with integer corners (so polygon area equals pixel area). */
 function sampleRectangle(rng: Prng, size: number, minSize: number, maxSize: number): ShapeGeometry | null {
-  const [fw, fh] = sides(rng, minSize, maxSize, 3);
+  const [fw, fh] = sides(rng, minSize, maxSize, 1.6);
   const w = Math.round(fw);
   const h = Math.round(fh);
   const pos = place(rng, size, w, h);
@@ -73,9 +73,9 @@ function sampleRectangle(rng: Prng, size: number, minSize: number, maxSize: numb
   };
 }
 
-/** An ellipse with random diameters (aspect ≤ 2.5) and rotation. */
+/** An ellipse with random diameters (aspect ≤ 1.5) and rotation. */
 function sampleEllipse(rng: Prng, size: number, minSize: number, maxSize: number): ShapeGeometry | null {
-  const [dx, dy] = sides(rng, minSize, maxSize, 2.5);
+  const [dx, dy] = sides(rng, minSize, maxSize, 1.25);
   const a = dx / 2;
   const b = dy / 2;
   const theta = rng.uniform(0, Math.PI);
@@ -124,12 +124,12 @@ function minAngle(p: readonly number[]): number {
   return best;
 }
 
-/** A triangle with random base, height, apex offset and rotation (angles ≥ 25°). */
+/** A triangle with random base, height (aspect ≤ 1.4), apex offset and rotation (angles ≥ 40°). */
 function sampleTriangle(rng: Prng, size: number, minSize: number, maxSize: number): ShapeGeometry | null {
-  const [base, height] = sides(rng, minSize, maxSize, 2.5);
-  const apex = rng.uniform(-0.25, 1.25) * base;
+  const [base, height] = sides(rng, minSize, maxSize, 1.4);
+  const apex = rng.uniform(0.3, 0.7) * base;
   const local = [0, 0, base, 0, apex, -height];
-  if (minAngle(local) < (25 * Math.PI) / 180) return null;
+  if (minAngle(local) < (50 * Math.PI) / 180) return null;
   const theta = rng.uniform(0, 2 * Math.PI);
   const c = Math.cos(theta);
   const s = Math.sin(theta);

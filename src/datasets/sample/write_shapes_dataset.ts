@@ -21,6 +21,8 @@ export interface ShapesDatasetOptions {
   seed?: number;
   /** JPEG quality of the images. Default `95`. */
   jpegQuality?: number;
+  /** Class-specific hue sectors for the shape colours (see `ShapesSceneOptions.classColours`). Default `true`. */
+  classColours?: boolean;
 }
 
 /** A COCO `images` entry. */
@@ -144,6 +146,7 @@ async function writeSplit(
   size: number,
   seed: number,
   quality: number,
+  classColours: boolean,
   links: { all: boolean },
 ): Promise<ShapesSplitSummary> {
   const adeImageDir = path.join(root, 'images', spec.ade);
@@ -157,7 +160,7 @@ async function writeSplit(
 
   for (let start = 0; start < spec.count; start += BATCH) {
     const indices = Array.from({ length: Math.min(BATCH, spec.count - start) }, (_, k) => start + k);
-    const scenes = indices.map((i) => renderShapesScene({ size, seed: deriveSeed(seed, spec.key, i) }));
+    const scenes = indices.map((i) => renderShapesScene({ size, seed: deriveSeed(seed, spec.key, i), classColours }));
     await Promise.all(
       indices.map(async (i, k) => {
         const scene = scenes[k]!;
@@ -206,12 +209,13 @@ export async function writeShapesDataset(root: string, options: ShapesDatasetOpt
   const size = options.size ?? 96;
   const seed = options.seed ?? 0;
   const quality = options.jpegQuality ?? 95;
+  const classColours = options.classColours ?? true;
   for (const [k, v] of [['numTrain', numTrain], ['numVal', numVal]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`writeShapesDataset: ${k} must be a non-negative integer, got ${v}`);
   }
   const absRoot = path.resolve(root);
   const links = { all: true };
-  const train = await writeSplit(absRoot, { key: 'train', ade: 'training', coco: 'train2017', count: numTrain }, size, seed, quality, links);
-  const val = await writeSplit(absRoot, { key: 'val', ade: 'validation', coco: 'val2017', count: numVal }, size, seed, quality, links);
+  const train = await writeSplit(absRoot, { key: 'train', ade: 'training', coco: 'train2017', count: numTrain }, size, seed, quality, classColours, links);
+  const val = await writeSplit(absRoot, { key: 'val', ade: 'validation', coco: 'val2017', count: numVal }, size, seed, quality, classColours, links);
   return { root: absRoot, size, seed, classes: [...SHAPE_CLASS_NAMES], hardLinked: links.all, train, val };
 }
