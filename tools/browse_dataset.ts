@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<void> {
       const k = sample.gtInstances.labels.length;
       svg = detectionsSvg(
         { kind: 'det', bboxes: sample.gtInstances.bboxes, labels: sample.gtInstances.labels, scores: new Float32Array(k).fill(1) },
-        image.width, image.height, names, 0,
+        image.width, image.height, names, 0, false,
       );
     }
     if (sample.gtLabel !== undefined) {

@@ -74,8 +74,8 @@ function escapeXml(s: string): string {
 
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45', '#fabed4', '#469990'];
 
-/** An SVG of `w × h` with the boxes scored ≥ `thr`, each with a `name score` tag. */
-export function detectionsSvg(pred: DetPrediction, w: number, h: number, names: readonly string[] | null, thr = DRAW_SCORE_THR): string {
+/** An SVG of `w × h` with the boxes scored ≥ `thr`, each tagged `name score` (or `name` without `showScores`, e.g. for ground truth). */
+export function detectionsSvg(pred: DetPrediction, w: number, h: number, names: readonly string[] | null, thr = DRAW_SCORE_THR, showScores = true): string {
   const font = Math.max(10, Math.round(Math.min(w, h) / 40));
   const line = Math.max(1, Math.round(Math.min(w, h) / 300));
   const parts: string[] = [];
@@ -84,7 +84,8 @@ export function detectionsSvg(pred: DetPrediction, w: number, h: number, names: 
     const [x1, y1, x2, y2] = pred.bboxes.subarray(4 * i, 4 * i + 4);
     const label = pred.labels[i];
     const color = PALETTE[label % PALETTE.length];
-    const text = `${names?.[label] ?? `class ${label}`} ${pred.scores[i].toFixed(2)}`;
+    const name = names?.[label] ?? `class ${label}`;
+    const text = showScores ? `${name} ${pred.scores[i].toFixed(2)}` : name;
     const tw = Math.ceil(text.length * font * 0.6) + 4;
     const ty = y1 - font - 2 >= 0 ? y1 - font - 2 : y1;
     parts.push(
