@@ -24,7 +24,7 @@ import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.
 import { encodeGrayPng, encodeRgbPng } from '../src/datasets/sample/image_io.js';
 import { decodeLabelPng } from '../src/datasets/label_png.js';
 import { inferSegmentation, segmentImageFile } from '../src/apis/infer_segmentation.js';
-import type { InferWriter } from '../src/apis/infer_task.js';
+import { configuredNumClasses, type InferWriter } from '../src/apis/infer_task.js';
 import type { Batch, DataSample } from '../src/structures/data_sample.js';
 import type { SegPrediction } from '../src/structures/prediction.js';
 import { expectClose, useBackend } from './helpers.js';
@@ -124,6 +124,14 @@ describe('segmentation configs build', () => {
     if (file.includes('upernet')) expect(model.auxiliaryHead?.numClasses).toBe(4);
     else expect(model.neck).not.toBeNull();
     model.dispose();
+    // `npm run infer` builds the model without reading data: the class count comes from the dataset's `classes`.
+    expect(config.model?.decodeHead).toMatchObject({ numClasses: null });
+    expect(configuredNumClasses(config)).toBe(4);
+  });
+
+  it('configuredNumClasses is null when no dataset lists its classes', async () => {
+    const config = validateConfig(await loadConfig('configs/classification/swin-mini_imagefolder.ts'), 'swin-mini_imagefolder.ts');
+    expect(configuredNumClasses(config)).toBeNull();
   });
 
   it('the published Swin-T UPerNet recipe has 59.9M parameters (59,941,862: Swin paper 60M) and the recipe settings', async () => {

@@ -12,7 +12,7 @@
 import { loadWeightsInto, formatLoadReport } from '../src/checkpoint/weights.js';
 import { buildModel } from '../src/models/build_model.js';
 import type { Task } from '../src/models/base_model.js';
-import type { InferWriter } from '../src/apis/infer_task.js';
+import { configuredNumClasses, type InferWriter } from '../src/apis/infer_task.js';
 import { inferClassification } from '../src/apis/infer_classification.js';
 import { inferSegmentation } from '../src/apis/infer_segmentation.js';
 import { inferDetection } from '../src/apis/infer_detection.js';
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
   const { config } = await loadToolConfig(args);
   await setupTool(args, config.backend);
   const weights = requireFlag(args, 'weights');
-  const model = buildModel(config);
+  const model = buildModel(config, configuredNumClasses(config));
   const report = loadWeightsInto(model, weights);
   if (args.flags.get('verbose') === true) console.error(formatLoadReport(report, weights));
   model.eval();

@@ -16,3 +16,17 @@ export interface InferRequest {
 
 /** Runs the model on the input and writes/prints the task's outputs. */
 export type InferWriter = (request: InferRequest) => Promise<void>;
+
+/**
+ * The number of classes a model built for inference needs when its config leaves
+ * `numClasses` to the dataset: the length of the `classes` option of the config's
+ * test, val or train dataset (first found). `null` when no dataset lists its
+ * classes; the model's own `numClasses` must then be set (it is an error otherwise).
+ */
+export function configuredNumClasses(config: RootConfig): number | null {
+  for (const section of [config.testDataloader, config.valDataloader, config.trainDataloader]) {
+    const classes = (section?.dataset as { classes?: unknown } | undefined)?.classes;
+    if (Array.isArray(classes) && classes.length > 0) return classes.length;
+  }
+  return null;
+}
