@@ -1,8 +1,9 @@
 /**
  * Backbone swap: every mini config `configs/<task>/swin-mini_<rest>.ts` has a ResNet-18
- * variant `configs/<task>/resnet18_<rest>.ts` that differs ONLY under `model.backbone`, and
- * both build models whose neck / head input widths follow the backbone's declared outputs
- * (the configs carry no channel lists).
+ * variant `configs/<task>/resnet18_<rest>.ts`, and the dense-prediction ones may have ViT,
+ * DeiT and hybrid variants (`vit-mini_`, `deit-mini_`, `hybrid-mini_`), that differ ONLY
+ * under `model.backbone`; both sides build models whose neck / head input widths follow the
+ * backbone's declared outputs (the configs carry no channel lists).
  */
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +21,11 @@ import { useBackend } from './helpers.js';
 const CONFIGS = new URL('../configs/', import.meta.url).pathname;
 const TASKS = ['classification', 'segmentation', 'detection'];
 
-/** `[swin-mini config, resnet18 variant]` paths relative to configs/. */
-const PAIRS: Array<[string, string]> = TASKS.flatMap((task) => {
+/** Variant prefix → the backbone class it must build. `resnet18` variants are required. */
+const VARIANTS: Record<string, string> = { resnet18: 'ResNet', 'vit-mini': 'VisionTransformer', 'deit-mini': 'VisionTransformer', 'hybrid-mini': 'HybridViT' };
+
+/** `[swin-mini config, variant, expected backbone class]` paths relative to configs/. */
+const PAIRS: Array<[string, string, string]> = TASKS.flatMap((task) => {
   let files: string[];
   try {
     files = readdirSync(`${CONFIGS}${task}`);
@@ -31,7 +35,12 @@ const PAIRS: Array<[string, string]> = TASKS.flatMap((task) => {
   return files
     .filter((f) => /^swin-mini_.+\.ts$/.test(f))
     .sort()
-    .map((f) => [`${task}/${f}`, `${task}/resnet18_${f.slice('swin-mini_'.length)}`] as [string, string]);
+    .flatMap((f) =>
+      Object.entries(VARIANTS)
+        .map(([prefix, type]) => [`${task}/${f}`, `${task}/${prefix}_${f.slice('swin-mini_'.length)}`, type] as [string, string, string])
+        // ResNet variants must exist; the others where present (classification ViTs also change the head).
+        .filter(([, variant]) => variant.includes('/resnet18_') || (task !== 'classification' && files.includes(variant.slice(task.length + 1)))),
+    );
 });
 
 /** Dotted paths where `a` and `b` differ (a missing key counts as a difference). */
@@ -116,10 +125,14 @@ function expectedWidths(model: Model, config: Config): Array<[string, number]> {
 describe('every Swin mini config has a ResNet-18 variant', () => {
   it('finds the mini configs', () => {
     expect(PAIRS.map(([s]) => s)).toContain('classification/swin-mini_imagefolder.ts');
+    for (const v of ['vit-mini', 'deit-mini', 'hybrid-mini']) {
+      expect(PAIRS.map(([, b]) => b)).toContain(`segmentation/${v}_upernet_ade.ts`);
+      expect(PAIRS.map(([, b]) => b)).toContain(`detection/${v}_fcos_coco.ts`);
+    }
   });
 });
 
-describe.each(PAIRS)('%s vs %s', (swinFile, resnetFile) => {
+describe.each(PAIRS)('%s vs %s', (swinFile, resnetFile, backboneType) => {
   let swin: Config;
   let resnet: Config;
   beforeAll(async () => {
@@ -133,7 +146,7 @@ describe.each(PAIRS)('%s vs %s', (swinFile, resnetFile) => {
     expect(diff.length).toBeGreaterThan(0);
     expect(diff.filter((p) => p !== 'model.backbone' && !p.startsWith('model.backbone.'))).toEqual([]);
     expect((swin.model as { backbone: { type: string } }).backbone.type).toBe('SwinTransformer');
-    expect((resnet.model as { backbone: { type: string; depth: number } }).backbone).toMatchObject({ type: 'ResNet', depth: 18 });
+    expect((resnet.model as { backbone: { type: string } }).backbone.type).toBe(backboneType);
     // nothing of the Swin backbone leaks into the ResNet one (`_delete_` replaced it)
     expect(Object.keys((resnet.model as { backbone: object }).backbone)).not.toContain('windowSize');
   });
@@ -153,7 +166,7 @@ describe.each(PAIRS)('%s vs %s', (swinFile, resnetFile) => {
     const config = validateOptions(ROOT_SCHEMA, raw, 'config', '');
     const model = buildModel(config, 4);
     try {
-      expect(model.backbone.constructor.name).toBe(which === 'swin' ? 'SwinTransformer' : 'ResNet');
+      expect(model.backbone.constructor.name).toBe(which === 'swin' ? 'SwinTransformer' : backboneType);
       for (const [name, width] of expectedWidths(model, raw)) {
         expect(inWidth(model, name), `${which}: ${name} input width`).toBe(width);
       }
