@@ -24,7 +24,7 @@ import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.
 import { encodeGrayPng, encodeRgbPng } from '../src/datasets/sample/image_io.js';
 import { decodeLabelPng } from '../src/datasets/label_png.js';
 import { inferSegmentation, segmentImageFile } from '../src/apis/infer_segmentation.js';
-import { configuredNumClasses, type InferWriter } from '../src/apis/infer_task.js';
+import { configuredNumClasses, withDataRoot, type InferWriter } from '../src/apis/infer_task.js';
 import type { Batch, DataSample } from '../src/structures/data_sample.js';
 import type { SegPrediction } from '../src/structures/prediction.js';
 import { expectClose, useBackend } from './helpers.js';
@@ -127,6 +127,15 @@ describe('segmentation configs build', () => {
     // `npm run infer` builds the model without reading data: the class count comes from the dataset's `classes`.
     expect(config.model?.decodeHead).toMatchObject({ numClasses: null });
     expect(configuredNumClasses(config)).toBe(4);
+  });
+
+  it('withDataRoot points every dataset at the given root without changing the original config', async () => {
+    const config = validateConfig(await loadConfig(`${CONFIGS}swin-mini_upernet_ade.ts`), 'swin-mini_upernet_ade.ts');
+    const moved = withDataRoot(config, '/elsewhere');
+    for (const key of ['trainDataloader', 'valDataloader', 'testDataloader'] as const) {
+      expect((moved[key]?.dataset as { dataRoot: string }).dataRoot).toBe('/elsewhere');
+      expect((config[key]?.dataset as { dataRoot: string }).dataRoot).toBe('data/shapes');
+    }
   });
 
   it('configuredNumClasses is null when no dataset lists its classes', async () => {

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`\n[${k + 2}/4] ${job.name}: training ${job.config} for ${iters} iterations`);
     npm('train', [
       '--config', job.config, '--data-root', data, '--work-dir', runDir, ...backendArgs,
-      '--cfg-options', `trainCfg.maxIters=${iters}`, `trainCfg.valInterval=${iters}`, `defaultHooks.checkpoint.interval=${iters}`,
+      '--cfg-options', `trainCfg.maxIters=${iters}`,
     ]);
     const weights = join(runDir, 'latest.safetensors');
     const metricsFile = join(runDir, 'eval_metrics.json');
@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
     const images = readdirSync(join(data, 'images', 'validation')).sort().slice(0, 4);
     for (const image of images) {
       const out = join(vis, image.replace(/\.jpg$/, job.name === 'segmentation' ? '_pred.png' : '_det.png'));
-      npm('infer', ['--config', job.config, '--weights', weights, '--input', join(data, 'images', 'validation', image), '--out', out, ...backendArgs], true);
+      npm('infer', ['--config', job.config, '--weights', weights, '--input', join(data, 'images', 'validation', image), '--out', out, '--data-root', data, '--score-thr', '0.2', ...backendArgs], true);
     }
     npm('plot-log', [runDir], true);
     const metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, number | null>;

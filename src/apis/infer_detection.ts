@@ -15,7 +15,7 @@ import { detectionsToCoco } from '../evaluation/coco_metric.js';
 import { preprocessImage } from './inputs.js';
 import type { InferRequest } from './infer_task.js';
 
-/** Boxes below this score are written to the JSON but not drawn (mmdet's `pred_score_thr` default). */
+/** Default drawing threshold: boxes below it are written to the JSON but not drawn (mmdet's `pred_score_thr` default). */
 export const DRAW_SCORE_THR = 0.3;
 
 /** What the detector's classes are called and which COCO ids they have, when the config's dataset tells. */
@@ -107,13 +107,13 @@ export interface DetectionInferResult {
   imagePath: string;
   /** The results JSON. */
   jsonPath: string;
-  /** Boxes drawn (score ≥ {@link DRAW_SCORE_THR}). */
+  /** Boxes drawn (score ≥ the request's `scoreThr`, default {@link DRAW_SCORE_THR}). */
   drawn: number;
 }
 
 /**
  * Runs a detector on an image file (the config's test pipeline), draws the boxes scored
- * ≥ {@link DRAW_SCORE_THR} with class names and scores onto the (EXIF-oriented) image, writes it
+ * ≥ `scoreThr` (default {@link DRAW_SCORE_THR}) with class names and scores onto the (EXIF-oriented) image, writes it
  * to `out` (default `<input stem>_det.png` beside the input) and every detection as COCO results
  * `[{image_id, category_id, bbox: [x, y, w, h], score}]` to the same path with `.json`.
  *
@@ -121,7 +121,7 @@ export interface DetectionInferResult {
  * it is readable (the image's `file_name` there); otherwise `category_id` is the contiguous label
  * and `image_id` the file stem if it is a number, else 0.
  */
-export async function runDetection({ model, config, input, out }: InferRequest): Promise<DetectionInferResult> {
+export async function runDetection({ model, config, input, out, scoreThr = DRAW_SCORE_THR }: InferRequest): Promise<DetectionInferResult> {
   if (!(model instanceof SingleStageDetector)) throw new Error(`inferDetection: ${model.constructor.name} is not a detector`);
   const { input: images, sample } = await preprocessImage(input, config);
   let prediction: DetPrediction;
@@ -138,17 +138,17 @@ export async function runDetection({ model, config, input, out }: InferRequest):
 
   const { image: imagePath, json: jsonPath } = detectionOutputPaths(input, out);
   const [h, w] = sample.oriShape;
-  const svg = detectionsSvg(prediction, w, h, meta.classNames);
+  const svg = detectionsSvg(prediction, w, h, meta.classNames, scoreThr);
   await sharp(input).rotate().composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).toFile(imagePath);
   writeFileSync(jsonPath, JSON.stringify(results));
   let drawn = 0;
-  for (const s of prediction.scores) if (s >= DRAW_SCORE_THR) drawn++;
+  for (const s of prediction.scores) if (s >= scoreThr) drawn++;
   return { prediction, results, imagePath, jsonPath, drawn };
 }
 
 /** The detection writer of `npm run infer` (see {@link runDetection}); prints the paths. */
 export async function inferDetection(request: InferRequest): Promise<void> {
   const r = await runDetection(request);
-  console.log(`wrote ${r.imagePath} (${r.drawn} of ${r.results.length} boxes drawn, score >= ${DRAW_SCORE_THR})`);
+  console.log(`wrote ${r.imagePath} (${r.drawn} of ${r.results.length} boxes drawn, score >= ${request.scoreThr ?? DRAW_SCORE_THR})`);
   console.log(`wrote ${r.jsonPath} (${r.results.length} detections, COCO results format)`);
 }

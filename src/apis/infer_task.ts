@@ -12,6 +12,8 @@ export interface InferRequest {
   input: string;
   /** The `--out` path, if given. */
   out: string | undefined;
+  /** Detection: boxes scored below this are not drawn (all are written to the JSON). Default 0.3. */
+  scoreThr?: number;
 }
 
 /** Runs the model on the input and writes/prints the task's outputs. */
@@ -29,4 +31,20 @@ export function configuredNumClasses(config: RootConfig): number | null {
     if (Array.isArray(classes) && classes.length > 0) return classes.length;
   }
   return null;
+}
+
+/**
+ * A copy of `config` whose train/val/test datasets have `dataRoot` set to `root`
+ * (`npm run infer -- --data-root`, so dataset metadata such as COCO class names and
+ * ids is read from where the data really is). Loaders without a dataset are kept.
+ */
+export function withDataRoot(config: RootConfig, root: string): RootConfig {
+  const section = <T extends { dataset: unknown } | null>(s: T): T =>
+    s === null ? s : { ...s, dataset: { ...(s.dataset as Record<string, unknown>), dataRoot: root } };
+  return {
+    ...config,
+    trainDataloader: section(config.trainDataloader),
+    valDataloader: section(config.valDataloader),
+    testDataloader: section(config.testDataloader),
+  };
 }
