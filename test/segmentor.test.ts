@@ -133,8 +133,8 @@ describe('segmentation configs build', () => {
     const config = validateConfig(await loadConfig(`${CONFIGS}swin-mini_upernet_ade.ts`), 'swin-mini_upernet_ade.ts');
     const moved = withDataRoot(config, '/elsewhere');
     for (const key of ['trainDataloader', 'valDataloader', 'testDataloader'] as const) {
-      expect((moved[key]?.dataset as { dataRoot: string }).dataRoot).toBe('/elsewhere');
-      expect((config[key]?.dataset as { dataRoot: string }).dataRoot).toBe('data/shapes');
+      expect((moved[key]?.dataset as unknown as { dataRoot: string }).dataRoot).toBe('/elsewhere');
+      expect((config[key]?.dataset as unknown as { dataRoot: string }).dataRoot).toBe('data/shapes');
     }
   });
 

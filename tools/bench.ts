@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { tf } from '../src/core/tf.js';
+import { configuredNumClasses } from '../src/apis/infer_task.js';
 import { buildModel } from '../src/models/build_model.js';
 import { benchmark, mib, type BenchmarkResult } from '../src/apis/benchmark.js';
 import { COMMON_FLAGS, flagBool, flagNumber, flagString, loadToolConfig, parseArgs, runTool, setupTool, usage, UsageError, type FlagSpec } from './lib/cli.js';
@@ -36,7 +37,8 @@ async function main(argv: string[]): Promise<void> {
   const [h, w] = parseSize(flagString(args, 'size'));
   const iterations = flagNumber(args, 'iters') ?? 5;
   const warmup = flagNumber(args, 'warmup') ?? 2;
-  const model = buildModel(config, 10);
+  // The model's class count when the config leaves it to the dataset: its `classes`, else 10 (random inputs).
+  const model = buildModel(config, configuredNumClasses(config) ?? 10);
   model.eval();
   const images = tf.randomNormal([batch, h, w, 3]) as tf.Tensor4D;
   const results: Record<string, BenchmarkResult> = {};
