@@ -58,6 +58,37 @@ function npm(script: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`npm run ${script} failed (status ${r.status})`);
 }
 
+/** A sweep file's default export. */
+export interface SweepFile {
+  /** The task config every backbone trains with. */
+  config: string;
+  /** Names of `configs/_base_/backbones/<name>.ts`. */
+  backbones: string[];
+  /** Training iterations per backbone (default: the config's). */
+  iters?: number;
+  /** The compared metric (default: mIoU, bbox_mAP_50 or accuracy/top1, whichever exists). */
+  metric?: string;
+}
+
+const SWEEP_KEYS = ['config', 'backbones', 'iters', 'metric'];
+
+/** Checks a sweep file's export, naming the file and the bad key. */
+export function readSweepFile(file: string, value: unknown): SweepFile {
+  const fail = (what: string): never => {
+    throw new ConfigError(`${file}: ${what} (expected {config: string, backbones: string[], iters?: number, metric?: string})`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('the default export is not an object');
+  const v = value as Record<string, unknown>;
+  for (const key of Object.keys(v)) if (!SWEEP_KEYS.includes(key)) fail(`unknown key '${key}'; valid keys: ${SWEEP_KEYS.join(', ')}`);
+  if (typeof v.config !== 'string') fail("'config' must be a string");
+  if (!Array.isArray(v.backbones) || v.backbones.length === 0 || !v.backbones.every((b) => typeof b === 'string')) {
+    fail("'backbones' must be a non-empty list of names");
+  }
+  if (v.iters !== undefined && !(Number.isInteger(v.iters) && (v.iters as number) > 0)) fail("'iters' must be a positive integer");
+  if (v.metric !== undefined && typeof v.metric !== 'string') fail("'metric' must be a string");
+  return v as unknown as SweepFile;
+}
+
 function markdown(rows: SweepRow[]): string {
   const head = '| backbone | ' + rows[0].metric + ' | parameters | train img/s | peak RSS (MiB) | wasm heap (MiB) | wall (min) |';
   const sep = '|---|---|---|---|---|---|---|';
@@ -77,7 +108,7 @@ async function main(argv: string[]): Promise<void> {
   let metricName = flagString(args, 'metric');
   const sweepFile = flagString(args, 'sweep');
   if (sweepFile !== undefined) {
-    const sweep = ((await import(pathToFileURL(resolve(sweepFile)).href)) as { default: { config: string; backbones: string[]; iters?: number; metric?: string } }).default;
+    const sweep = readSweepFile(sweepFile, ((await import(pathToFileURL(resolve(sweepFile)).href)) as { default: unknown }).default);
     config = sweep.config;
     backbones = sweep.backbones;
     iters ??= sweep.iters;
