@@ -88,10 +88,12 @@ export function detectionsSvg(pred: DetPrediction, w: number, h: number, names: 
     const text = showScores ? `${name} ${pred.scores[i].toFixed(2)}` : name;
     const tw = Math.ceil(text.length * font * 0.6) + 4;
     const ty = y1 - font - 2 >= 0 ? y1 - font - 2 : y1;
+    // The tag starts at the box's left edge, moved left where it would leave the image.
+    const tx = Math.max(0, Math.min(x1, w - tw));
     parts.push(
       `<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${(x2 - x1).toFixed(1)}" height="${(y2 - y1).toFixed(1)}" fill="none" stroke="${color}" stroke-width="${line}"/>`,
-      `<rect x="${x1.toFixed(1)}" y="${ty.toFixed(1)}" width="${tw}" height="${font + 2}" fill="${color}"/>`,
-      `<text x="${(x1 + 2).toFixed(1)}" y="${(ty + font - 1).toFixed(1)}" font-family="sans-serif" font-size="${font}" fill="#ffffff">${escapeXml(text)}</text>`,
+      `<rect x="${tx.toFixed(1)}" y="${ty.toFixed(1)}" width="${tw}" height="${font + 2}" fill="${color}"/>`,
+      `<text x="${(tx + 2).toFixed(1)}" y="${(ty + font - 1).toFixed(1)}" font-family="sans-serif" font-size="${font}" fill="#ffffff">${escapeXml(text)}</text>`,
     );
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${parts.join('')}</svg>`;
