@@ -297,13 +297,13 @@ describe('detection configs', () => {
 describe('detectors in the runner, prediction frame, CocoMetric and inference (wasm)', () => {
   beforeAll(async () => useBackend('wasm'));
 
-  it('a short RetinaNet run on a dozen images lowers the loss (first vs last logged interval)', async () => {
-    const runner = new Runner(tinyConfig('RetinaNet', { valDataloader: null, valEvaluator: null }), { workDir: join(root, 'retina_run'), progress: quiet() });
+  it.each(['RetinaNet', 'FCOS'] as const)('a short %s run on a dozen images lowers the loss (first vs last logged interval)', async (kind) => {
+    const runner = new Runner(tinyConfig(kind, { valDataloader: null, valEvaluator: null }), { workDir: join(root, `${kind}_run`), progress: quiet() });
     try {
       const result = await runner.train();
       expect(result.iters).toBe(30);
       expect(result.firstLoss).not.toBeNull();
-      console.log(`RetinaNet loss ${result.firstLoss?.toFixed(4)} → ${result.lastLoss?.toFixed(4)}`);
+      console.log(`${kind} loss ${result.firstLoss?.toFixed(4)} → ${result.lastLoss?.toFixed(4)}`);
       expect(result.lastLoss as number).toBeLessThan((result.firstLoss as number) * 0.8);
     } finally {
       runner.dispose();
