@@ -1,4 +1,5 @@
 /** Shared helpers of the test suite. */
+import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { tf } from '../src/core/tf.js';
 import { selectBackend, type BackendName } from '../src/core/backend.js';
@@ -47,4 +48,17 @@ export function expectClose(actual: tf.Tensor, expected: tf.Tensor, atol = 1e-4,
 /** NCHW → NHWC. */
 export function nhwc(x: tf.Tensor): tf.Tensor4D {
   return x.transpose([0, 2, 3, 1]) as tf.Tensor4D;
+}
+
+/** What a tool process printed and how it ended. */
+export interface ToolRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `tools/<script>.ts` as a user would (through tsx), on the given backend. */
+export function runToolProcess(script: string, args: string[], backend: BackendName = 'wasm'): ToolRun {
+  const r = spawnSync('npx', ['tsx', `tools/${script}.ts`, ...args], { encoding: 'utf8', env: { ...process.env, DENSEKIT_BACKEND: backend } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -2,18 +2,17 @@
  * `npm run sweep` end to end on a few generated scenes: two backbones, 32 iterations each (the mini schedule warms up for 30);
  * and a bad sweep file. (The trained numbers are not the point here; the README records a real sweep.)
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.js';
+import { runToolProcess, type ToolRun } from './helpers.js';
 
 let root = '';
 
-function sweep(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('npx', ['tsx', 'tools/sweep.ts', ...args], { encoding: 'utf8', env: { ...process.env, DENSEKIT_BACKEND: 'wasm' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function sweep(args: string[]): ToolRun {
+  return runToolProcess('sweep', args, 'wasm');
 }
 
 beforeAll(async () => {

@@ -2,7 +2,6 @@
  * The user-facing helper tools: `npm run list`, `npm run plot-log` and `npm run browse-dataset`,
  * run as processes as a user would.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +9,12 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logPanels } from '../src/visualization/log_curves.js';
 import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.js';
+import { runToolProcess, type ToolRun } from './helpers.js';
 
 let root = '';
 
-function tool(name: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('npx', ['tsx', `tools/${name}.ts`, ...args], { encoding: 'utf8', env: { ...process.env, DENSEKIT_BACKEND: 'cpu' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function tool(name: string, args: string[]): ToolRun {
+  return runToolProcess(name, args, 'cpu');
 }
 
 beforeAll(async () => {
