@@ -27,3 +27,43 @@ export interface LayoutConverter {
   /** Renames (and reorders where needed) into our names. */
   convert(state: HostStateDict): { state: HostStateDict; report: ConversionReport };
 }
+
+/**
+ * What a layout does with one key: rename it (with a reordered tensor where the layouts
+ * differ), drop it with a reason, or keep it under its own name (`null`).
+ */
+export type KeyMapping = { to: string; tensor?: HostTensor } | { drop: string } | null;
+
+/** Removes the first of `prefixes` that every key starts with (e.g. DataParallel's `module.`); else the identity. */
+export function stripPrefix(keys: readonly string[], prefixes: readonly string[]): (k: string) => string {
+  const prefix = prefixes.find((p) => keys.length > 0 && keys.every((k) => k.startsWith(p)));
+  return prefix === undefined ? (k) => k : (k) => k.slice(prefix.length);
+}
+
+/**
+ * The loop every layout converter shares: strips a `module.` prefix common to all keys,
+ * asks `mapKey` what to do with each key, and records it in the report. Dropped and kept
+ * keys are reported under their raw names.
+ */
+export function mapStateDict(
+  layout: string,
+  state: HostStateDict,
+  mapKey: (key: string, value: HostTensor) => KeyMapping,
+): { state: HostStateDict; report: ConversionReport } {
+  const report: ConversionReport = { layout, mapped: 0, dropped: [], keptAsIs: [] };
+  const strip = stripPrefix([...state.keys()], ['module.']);
+  const out: HostStateDict = new Map();
+  for (const [rawKey, value] of state) {
+    const mapping = mapKey(strip(rawKey), value);
+    if (mapping === null) {
+      out.set(rawKey, value);
+      report.keptAsIs.push(rawKey);
+    } else if ('drop' in mapping) {
+      report.dropped.push({ key: rawKey, reason: mapping.drop });
+    } else {
+      out.set(mapping.to, mapping.tensor ?? value);
+      report.mapped++;
+    }
+  }
+  return { state: out, report };
+}

@@ -12,7 +12,7 @@
  *   claims them (the detector below requires the un-prefixed `layer1.0.conv1.weight`), so
  *   {@link convertStateDict} passes them through unchanged (layout `native`).
  */
-import type { ConversionReport, HostStateDict, LayoutConverter } from './layout.js';
+import { mapStateDict, type LayoutConverter } from './layout.js';
 
 const MODULE_PREFIX = 'module.';
 /** Keys of the torchvision ResNet backbone part (everything but `fc`). */
@@ -28,23 +28,10 @@ export const resnetTorchvisionLayout: LayoutConverter = {
   description: 'torchvision ResNet (resnet18 … resnet152) state dict',
   detect: (keys) => hasKey(keys, 'layer1.0.conv1.weight') && hasKey(keys, 'conv1.weight') && hasKey(keys, 'bn1.running_mean'),
   convert(state) {
-    const report: ConversionReport = { layout: this.name, mapped: 0, dropped: [], keptAsIs: [] };
-    const keys = [...state.keys()];
-    const allPrefixed = keys.length > 0 && keys.every((k) => k.startsWith(MODULE_PREFIX));
-    const out: HostStateDict = new Map();
-    for (const [rawKey, value] of state) {
-      const key = allPrefixed ? rawKey.slice(MODULE_PREFIX.length) : rawKey;
-      let target: string | null = null;
-      if (BACKBONE_KEY.test(key)) target = `backbone.${key}`;
-      else if (key.startsWith('fc.')) target = `head.${key}`;
-      if (target === null) {
-        out.set(rawKey, value);
-        report.keptAsIs.push(rawKey);
-      } else {
-        out.set(target, value);
-        report.mapped++;
-      }
-    }
-    return { state: out, report };
+    return mapStateDict(this.name, state, (key) => {
+      if (BACKBONE_KEY.test(key)) return { to: `backbone.${key}` };
+      if (key.startsWith('fc.')) return { to: `head.${key}` };
+      return null;
+    });
   },
 };

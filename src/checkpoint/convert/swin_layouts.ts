@@ -11,18 +11,11 @@
  */
 import type { HostTensor } from '../host_tensor.js';
 import { permuteHost, reshapeHost, takeRowsHost } from './host_ops.js';
-import type { ConversionReport, HostStateDict, LayoutConverter } from './layout.js';
+import { mapStateDict, stripPrefix, type KeyMapping, type LayoutConverter } from './layout.js';
 
 const DERIVED = /(^|\.)(relative_position_index|attn_mask)$/;
 
-function stripPrefix(keys: readonly string[], prefixes: readonly string[]): (k: string) => string {
-  const prefix = prefixes.find((p) => keys.length > 0 && keys.every((k) => k.startsWith(p)));
-  return prefix === undefined ? (k) => k : (k) => k.slice(prefix.length);
-}
-
-function newReport(layout: string): ConversionReport {
-  return { layout, mapped: 0, dropped: [], keptAsIs: [] };
-}
+const DERIVED_DROP: KeyMapping = { drop: 'derived buffer, rebuilt by the model' };
 
 /** Number of stages, from the largest stage index found by `pattern` (group 1). */
 function countStages(keys: readonly string[], pattern: RegExp): number {
@@ -47,34 +40,16 @@ export const swinOfficialLayout: LayoutConverter = {
   description: 'official Microsoft Swin Transformer checkpoint',
   detect: (keys) => keys.some((k) => /^(module\.)?layers\.0\.blocks\.0\.attn\.qkv\.weight$/.test(k)),
   convert(state) {
-    const report = newReport(this.name);
     const keys = [...state.keys()];
-    const strip = stripPrefix(keys, ['module.']);
-    const stages = countStages(keys.map(strip), /^layers\.(\d+)\./);
-    const out: HostStateDict = new Map();
-    for (const [rawKey, value] of state) {
-      const key = strip(rawKey);
-      if (DERIVED.test(key)) {
-        report.dropped.push({ key: rawKey, reason: 'derived buffer, rebuilt by the model' });
-        continue;
-      }
-      let target: string | null = null;
-      let tensor = value;
-      if (key.startsWith('patch_embed.') || key.startsWith('layers.')) target = `backbone.${key}`;
-      else if (key === 'absolute_pos_embed') {
-        target = 'backbone.absolute_pos_embed';
-        tensor = absPosEmbed(value);
-      } else if (key.startsWith('norm.')) target = `backbone.norm${stages - 1}.${key.slice(5)}`;
-      else if (key.startsWith('head.')) target = `head.fc.${key.slice(5)}`;
-      if (target === null) {
-        out.set(rawKey, value);
-        report.keptAsIs.push(rawKey);
-      } else {
-        out.set(target, tensor);
-        report.mapped++;
-      }
-    }
-    return { state: out, report };
+    const stages = countStages(keys.map(stripPrefix(keys, ['module.'])), /^layers\.(\d+)\./);
+    return mapStateDict(this.name, state, (key, value) => {
+      if (DERIVED.test(key)) return DERIVED_DROP;
+      if (key.startsWith('patch_embed.') || key.startsWith('layers.')) return { to: `backbone.${key}` };
+      if (key === 'absolute_pos_embed') return { to: 'backbone.absolute_pos_embed', tensor: absPosEmbed(value) };
+      if (key.startsWith('norm.')) return { to: `backbone.norm${stages - 1}.${key.slice(5)}` };
+      if (key.startsWith('head.')) return { to: `head.fc.${key.slice(5)}` };
+      return null;
+    });
   },
 };
 
@@ -89,49 +64,38 @@ export const swinTorchvisionLayout: LayoutConverter = {
   description: 'torchvision Swin Transformer (swin_t / swin_s / swin_b) state dict',
   detect: (keys) => keys.some((k) => /^(module\.)?features\.1\.0\.attn\.qkv\.weight$/.test(k)),
   convert(state) {
-    const report = newReport(this.name);
     const keys = [...state.keys()];
-    const strip = stripPrefix(keys, ['module.']);
-    const featureCount = countStages(keys.map(strip), /^features\.(\d+)\./);
-    const stages = featureCount / 2;
-    const out: HostStateDict = new Map();
-    for (const [rawKey, value] of state) {
-      const key = strip(rawKey);
-      if (DERIVED.test(key)) {
-        report.dropped.push({ key: rawKey, reason: 'derived buffer, rebuilt by the model' });
-        continue;
-      }
-      let target: string | null = null;
-      const feat = /^features\.(\d+)\.(.*)$/.exec(key);
-      if (feat !== null) {
-        const idx = Number(feat[1]);
-        const rest = feat[2];
-        if (idx === 0) {
-          if (rest.startsWith('0.')) target = `backbone.patch_embed.proj.${rest.slice(2)}`;
-          else if (rest.startsWith('2.')) target = `backbone.patch_embed.norm.${rest.slice(2)}`;
-        } else if (idx % 2 === 1) {
-          const m = /^(\d+)\.(.*)$/.exec(rest);
-          if (m !== null) {
-            let tail = m[2];
-            for (const [from, to] of TV_BLOCK_RENAMES) if (tail.startsWith(from)) tail = to + tail.slice(from.length);
-            target = `backbone.layers.${(idx - 1) / 2}.blocks.${m[1]}.${tail}`;
-          }
-        } else {
-          target = `backbone.layers.${(idx - 2) / 2}.downsample.${rest}`;
-        }
-      } else if (key.startsWith('norm.')) target = `backbone.norm${stages - 1}.${key.slice(5)}`;
-      else if (key.startsWith('head.')) target = `head.fc.${key.slice(5)}`;
-      if (target === null) {
-        out.set(rawKey, value);
-        report.keptAsIs.push(rawKey);
-      } else {
-        out.set(target, value);
-        report.mapped++;
-      }
-    }
-    return { state: out, report };
+    const stages = countStages(keys.map(stripPrefix(keys, ['module.'])), /^features\.(\d+)\./) / 2;
+    return mapStateDict(this.name, state, (key) => {
+      if (DERIVED.test(key)) return DERIVED_DROP;
+      const target = torchvisionTarget(key, stages);
+      return target === null ? null : { to: target };
+    });
   },
 };
+
+/** Our name for a torchvision Swin key (without `module.`), or null for keys outside the model. */
+function torchvisionTarget(key: string, stages: number): string | null {
+  const feat = /^features\.(\d+)\.(.*)$/.exec(key);
+  if (feat === null) {
+    if (key.startsWith('norm.')) return `backbone.norm${stages - 1}.${key.slice(5)}`;
+    if (key.startsWith('head.')) return `head.fc.${key.slice(5)}`;
+    return null;
+  }
+  const idx = Number(feat[1]);
+  const rest = feat[2];
+  if (idx === 0) {
+    if (rest.startsWith('0.')) return `backbone.patch_embed.proj.${rest.slice(2)}`;
+    if (rest.startsWith('2.')) return `backbone.patch_embed.norm.${rest.slice(2)}`;
+    return null;
+  }
+  if (idx % 2 === 0) return `backbone.layers.${(idx - 2) / 2}.downsample.${rest}`;
+  const block = /^(\d+)\.(.*)$/.exec(rest);
+  if (block === null) return null;
+  let tail = block[2];
+  for (const [from, to] of TV_BLOCK_RENAMES) if (tail.startsWith(from)) tail = to + tail.slice(from.length);
+  return `backbone.layers.${(idx - 1) / 2}.blocks.${block[1]}.${tail}`;
+}
 
 /** Unfold-order blocks `k = 2·kh + kw` → official blocks `b = 2·kw + kh`: the permutation [0, 2, 1, 3]. */
 const UNFOLD_TO_OFFICIAL = [0, 2, 1, 3];
@@ -157,36 +121,24 @@ export const swinMmdetLayout: LayoutConverter = {
   description: 'mmdetection / mmsegmentation / mmpretrain Swin Transformer checkpoint',
   detect: (keys) => keys.some((k) => /(^|\.)stages\.0\.blocks\.0\.attn\.w_msa\.qkv\.weight$/.test(k)),
   convert(state) {
-    const report = newReport(this.name);
-    const out: HostStateDict = new Map();
-    for (const [rawKey, value] of state) {
-      const key = rawKey.replace(/^(module\.)?(backbone\.)?/, '');
-      if (!/^(patch_embed\.|stages\.|norm\d+\.|absolute_pos_embed$)/.test(key)) {
-        out.set(rawKey, value);
-        report.keptAsIs.push(rawKey);
-        continue;
-      }
-      if (DERIVED.test(key)) {
-        report.dropped.push({ key: rawKey, reason: 'derived buffer, rebuilt by the model' });
-        continue;
-      }
-      let target = key.replace(/^patch_embed\.projection\./, 'patch_embed.proj.');
-      let tensor = value;
+    return mapStateDict(this.name, state, (stripped, value) => {
+      const key = stripped.replace(/^(module\.)?(backbone\.)?/, '');
+      if (!/^(patch_embed\.|stages\.|norm\d+\.|absolute_pos_embed$)/.test(key)) return null;
+      if (DERIVED.test(key)) return DERIVED_DROP;
+      const target = key.replace(/^patch_embed\.projection\./, 'patch_embed.proj.');
       const stage = /^stages\.(\d+)\.(.*)$/.exec(target);
       if (stage !== null) {
         const rest = stage[2]
           .replace('.attn.w_msa.', '.attn.')
           .replace('.ffn.layers.0.0.', '.mlp.fc1.')
           .replace('.ffn.layers.1.', '.mlp.fc2.');
+        let tensor = value;
         if (rest.startsWith('downsample.reduction.')) tensor = unfoldReductionToOfficial(value);
         else if (rest.startsWith('downsample.norm.')) tensor = unfoldNormToOfficial(value);
-        target = `layers.${stage[1]}.${rest}`;
-      } else if (target === 'absolute_pos_embed') {
-        tensor = absPosEmbed(value);
+        return { to: `backbone.layers.${stage[1]}.${rest}`, tensor };
       }
-      out.set(`backbone.${target}`, tensor);
-      report.mapped++;
-    }
-    return { state: out, report };
+      if (target === 'absolute_pos_embed') return { to: 'backbone.absolute_pos_embed', tensor: absPosEmbed(value) };
+      return { to: `backbone.${target}` };
+    });
   },
 };

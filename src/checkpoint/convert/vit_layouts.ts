@@ -16,7 +16,7 @@
  * `reg_token` of variants we do not implement) are kept under their own names,
  * so a strict load reports them.
  */
-import type { ConversionReport, HostStateDict, LayoutConverter } from './layout.js';
+import { mapStateDict, type LayoutConverter } from './layout.js';
 
 const BACKBONE_KEY = /^(patch_embed\.|blocks\.|norm\.|cls_token$|dist_token$|pos_embed$)/;
 
@@ -28,25 +28,12 @@ export const vitTimmLayout: LayoutConverter = {
     keys.some((k) => /^(module\.)?blocks\.0\.attn\.qkv\.weight$/.test(k)) &&
     keys.some((k) => /^(module\.)?(pos_embed|cls_token)$/.test(k)),
   convert(state) {
-    const report: ConversionReport = { layout: this.name, mapped: 0, dropped: [], keptAsIs: [] };
-    const keys = [...state.keys()];
-    const strip = keys.length > 0 && keys.every((k) => k.startsWith('module.')) ? (k: string) => k.slice('module.'.length) : (k: string) => k;
-    const out: HostStateDict = new Map();
-    for (const [rawKey, value] of state) {
-      const key = strip(rawKey);
-      let target: string | null = null;
-      if (BACKBONE_KEY.test(key)) target = `backbone.${key}`;
-      else if (key.startsWith('head.')) target = `head.fc.${key.slice('head.'.length)}`;
-      else if (key.startsWith('head_dist.')) target = `head.head_dist.${key.slice('head_dist.'.length)}`;
-      else if (key.startsWith('fc_norm.')) target = `head.fc_norm.${key.slice('fc_norm.'.length)}`;
-      if (target === null) {
-        out.set(rawKey, value);
-        report.keptAsIs.push(rawKey);
-      } else {
-        out.set(target, value);
-        report.mapped++;
-      }
-    }
-    return { state: out, report };
+    return mapStateDict(this.name, state, (key) => {
+      if (BACKBONE_KEY.test(key)) return { to: `backbone.${key}` };
+      if (key.startsWith('head.')) return { to: `head.fc.${key.slice('head.'.length)}` };
+      if (key.startsWith('head_dist.')) return { to: `head.head_dist.${key.slice('head_dist.'.length)}` };
+      if (key.startsWith('fc_norm.')) return { to: `head.fc_norm.${key.slice('fc_norm.'.length)}` };
+      return null;
+    });
   },
 };
