@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import '../src/registry/builtins.js';
-import { BACKBONES, MODELS } from '../src/registry/registries.js';
+import { BACKBONES, HEADS, MODELS } from '../src/registry/registries.js';
+import { resolveHeadNumClasses } from '../src/heads/num_classes.js';
 import { Registry } from '../src/registry/registry.js';
 import { Backbone, type FeatureSpec } from '../src/backbones/backbone.js';
 import { tf } from '../src/core/tf.js';
@@ -98,6 +99,27 @@ class SwinLike extends Backbone {
     return [tf.tidy(() => images.mean(3, true).tile([1, 1, 1, this.width]) as tf.Tensor4D)];
   }
 }
+
+describe('head class counts', () => {
+  const inputs: FeatureSpec[] = [{ name: 'stage4', channels: 8, stride: 32 }];
+
+  it("take the head's own numClasses, else the dataset's, and check it", () => {
+    expect(resolveHeadNumClasses(5, { inputs, numClasses: 3 }, 'model.head')).toBe(5);
+    expect(resolveHeadNumClasses(null, { inputs, numClasses: 3 }, 'model.head')).toBe(3);
+    expect(() => resolveHeadNumClasses(null, { inputs, numClasses: null }, 'model.head')).toThrow(
+      'model.head.numClasses: not set and not known from a dataset (set it, or use a dataset that declares its classes)',
+    );
+    expect(() => resolveHeadNumClasses(2.5, { inputs, numClasses: null }, 'model.head')).toThrow('model.head.numClasses: expected a positive integer, got 2.5');
+    expect(() => resolveHeadNumClasses(0, { inputs, numClasses: 3 }, 'model.head')).toThrow(ConfigError);
+  });
+
+  it.each([
+    ['LinearClsHead', {}],
+    ['FCNHead', { channels: 8, inIndex: 0 }],
+  ])('%s without a class count fails naming the option path', (type, extra) => {
+    expect(() => HEADS.build({ type, ...extra }, { inputs, numClasses: null }, 'model.decodeHead')).toThrow(/^model\.decodeHead\.numClasses: not set/);
+  });
+});
 
 describe('configs', () => {
   it('merge bases in order, then the file itself', async () => {

@@ -8,6 +8,7 @@ import type { ComponentConfig } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
 import { CrossEntropyLoss } from '../../losses/cross_entropy_loss.js';
+import { resolveHeadNumClasses } from '../num_classes.js';
 
 /** Options of {@link LinearClsHead}. */
 export interface LinearClsHeadOptions {
@@ -79,8 +80,7 @@ export const linearClsHeadSpec: ComponentSpec<LinearClsHeadOptions, LinearClsHea
     loss: 'classification loss',
   },
   build(options, context, path) {
-    const numClasses = options.numClasses ?? context.numClasses;
-    if (numClasses === null) throw new ConfigError(`${path}.numClasses: not set and not known from a dataset`);
+    const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
     const lossFn = LOSSES.build(options.loss, {}, `${path}.loss`);
     if (!(lossFn instanceof CrossEntropyLoss)) throw new ConfigError(`${path}.loss: LinearClsHead needs CrossEntropyLoss`);
     return new LinearClsHead(context.inputs, numClasses, options, lossFn);

@@ -42,6 +42,7 @@ import {
   type DenseHeadOutputs,
   type DenseTestCfg,
 } from './retina_head.js';
+import { resolveHeadNumClasses } from '../num_classes.js';
 
 const f32 = Math.fround;
 
@@ -426,10 +427,7 @@ export const fcosHeadSpec: ComponentSpec<FCOSHeadOptions, FCOSHead, HeadContext>
     testCfg: "{nmsPre, minBboxSize, scoreThr, nms: {type: 'nms', iouThreshold}, maxPerImg}",
   },
   build(options, context, path) {
-    const numClasses = options.numClasses ?? context.numClasses;
-    if (numClasses === null || !Number.isInteger(numClasses) || numClasses < 1) {
-      throw new ConfigError(`${path}.numClasses: not set (set it, or use a dataset that declares its classes)`);
-    }
+    const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
     if (!Number.isInteger(options.stackedConvs) || options.stackedConvs < 0) throw new ConfigError(`${path}.stackedConvs: expected an integer >= 0`);
     if (!Number.isInteger(options.featChannels) || options.featChannels < 1) throw new ConfigError(`${path}.featChannels: expected a positive integer`);
     sharedHeadInputs(context.inputs, 'FCOSHead', path);

@@ -27,6 +27,7 @@ import { MaxIoUAssigner } from '../../models/detection/max_iou_assigner.js';
 import { FocalLoss } from '../../models/detection/focal_loss.js';
 import { L1Loss, SmoothL1Loss } from '../../models/detection/smooth_l1_loss.js';
 import { multiclassNmsPostprocess, type BoxDecoder, type LevelPredictions } from '../../models/detection/nms.js';
+import { resolveHeadNumClasses } from '../num_classes.js';
 
 const f32 = Math.fround;
 
@@ -720,10 +721,7 @@ export const retinaHeadSpec: ComponentSpec<RetinaHeadOptions, RetinaHead, HeadCo
     testCfg: "{nmsPre, minBboxSize, scoreThr, nms: {type: 'nms', iouThreshold}, maxPerImg}",
   },
   build(options, context, path) {
-    const numClasses = options.numClasses ?? context.numClasses;
-    if (numClasses === null || !Number.isInteger(numClasses) || numClasses < 1) {
-      throw new ConfigError(`${path}.numClasses: not set (set it, or use a dataset that declares its classes)`);
-    }
+    const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
     if (!Number.isInteger(options.stackedConvs) || options.stackedConvs < 0) throw new ConfigError(`${path}.stackedConvs: expected an integer >= 0`);
     if (!Number.isInteger(options.featChannels) || options.featChannels < 1) throw new ConfigError(`${path}.featChannels: expected a positive integer`);
     sharedHeadInputs(context.inputs, 'RetinaHead', path);

@@ -16,6 +16,7 @@ import { LOSSES, type HeadContext } from '../../registry/registries.js';
 import { CrossEntropyLoss } from '../../losses/cross_entropy_loss.js';
 import { DiceLoss } from '../../losses/dice_loss.js';
 import { Dropout2d } from './dropout2d.js';
+import { resolveHeadNumClasses } from '../num_classes.js';
 
 /**
  * How the selected inputs are handed to the head: `null` — a single map;
@@ -316,8 +317,7 @@ export function resolveDecodeHead(
   context: HeadContext,
   path: string,
 ): { init: DecodeHeadInit; common: DecodeHeadCommonOptions } {
-  const numClasses = options.numClasses ?? context.numClasses;
-  if (numClasses === null) throw new ConfigError(`${path}.numClasses: not set and not known from a dataset`);
+  const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
   if (options.channels === null) throw new ConfigError(`Missing required option 'channels' at ${path}.channels`);
   const losses = buildSegLosses(options.lossDecode, `${path}.lossDecode`);
   const common: DecodeHeadCommonOptions = {
