@@ -100,6 +100,16 @@ class SwinLike extends Backbone {
   }
 }
 
+describe('backbone size presets', () => {
+  it.each([
+    ['SwinTransformer', 'tinyy', /^SwinTransformer: unknown arch 'tinyy'; expected one of tiny, small, base, large$/],
+    ['VisionTransformer', 'vit-bas', /^VisionTransformer: unknown arch 'vit-bas'; expected one of vit-tiny, vit-small, vit-base, deit-tiny, deit-small, deit-base$/],
+    ['SwinTransformer', 'toString', /unknown arch 'toString'/],
+  ])('%s with arch %s fails naming the known presets', (type, arch, message) => {
+    expect(() => BACKBONES.build({ type, arch }, {}, 'model.backbone')).toThrow(message);
+  });
+});
+
 describe('head class counts', () => {
   const inputs: FeatureSpec[] = [{ name: 'stage4', channels: 8, stride: 32 }];
 

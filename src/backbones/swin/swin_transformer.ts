@@ -9,8 +9,9 @@ import { Backbone, type FeatureSpec } from '../backbone.js';
 import { PatchEmbed } from './patch_embed.js';
 import { PatchMerging } from './patch_merging.js';
 import { SwinBlock } from './swin_block.js';
-import { SWIN_ARCHS, type SwinArchName } from './presets.js';
+import { SWIN_ARCHS } from './presets.js';
 import { swinLayerId, type LayerId } from '../../optim/param_groups.js';
+import { archPreset } from '../arch_preset.js';
 
 /**
  * Options of {@link SwinTransformer}, mirroring mmdetection's `SwinTransformer`
@@ -213,13 +214,7 @@ export class SwinTransformer extends Backbone {
 export function resolveSwinOptions(
   o: SwinTransformerOptions,
 ): SwinTransformerOptions & { embedDim: number; depths: number[]; numHeads: number[] } {
-  let preset = null;
-  if (o.arch !== null) {
-    if (!(o.arch in SWIN_ARCHS)) {
-      throw new ConfigError(`SwinTransformer: unknown arch '${o.arch}'; expected one of ${Object.keys(SWIN_ARCHS).join(', ')}`);
-    }
-    preset = SWIN_ARCHS[o.arch as SwinArchName];
-  }
+  const preset = archPreset('SwinTransformer', o.arch, SWIN_ARCHS);
   const embedDim = o.embedDim ?? preset?.embedDim;
   const depths = o.depths ?? preset?.depths;
   const numHeads = o.numHeads ?? preset?.numHeads;

@@ -9,9 +9,10 @@ import type { LayerId } from '../../optim/param_groups.js';
 import { Backbone, type FeatureSpec } from '../backbone.js';
 import { PatchEmbed } from '../swin/patch_embed.js';
 import { VitBlock, VIT_LN_EPS } from './block.js';
-import { VIT_ARCHS, type VitArchName } from './presets.js';
+import { VIT_ARCHS } from './presets.js';
 import { resamplePosEmbed, squareGridSide } from './pos_embed.js';
 import { SimpleFeaturePyramidLevel } from './simple_feature_pyramid.js';
+import { archPreset } from '../arch_preset.js';
 
 /** What {@link VisionTransformer.forward} returns; see {@link VisionTransformerOptions.outputMode}. */
 export type VitOutputMode = 'tokens' | 'featmap' | 'pyramid';
@@ -338,13 +339,7 @@ export function initVitLinears(root: Module): void {
 
 /** Fills `embedDim`, `depth` and `numHeads` from `arch`, normalises indices and checks the options. */
 export function resolveVitOptions(o: VisionTransformerOptions): ResolvedVitOptions {
-  let preset = null;
-  if (o.arch !== null) {
-    if (!(o.arch in VIT_ARCHS)) {
-      throw new ConfigError(`VisionTransformer: unknown arch '${o.arch}'; expected one of ${Object.keys(VIT_ARCHS).join(', ')}`);
-    }
-    preset = VIT_ARCHS[o.arch as VitArchName];
-  }
+  const preset = archPreset('VisionTransformer', o.arch, VIT_ARCHS);
   const embedDim = o.embedDim ?? preset?.embedDim;
   const depth = o.depth ?? preset?.depth;
   const numHeads = o.numHeads ?? preset?.numHeads;
