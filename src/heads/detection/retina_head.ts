@@ -23,7 +23,7 @@ import type { DataSample, InstanceTargets } from '../../structures/data_sample.j
 import type { DetPrediction } from '../../structures/prediction.js';
 import { AnchorGenerator, type AnchorGeneratorOptions } from '../../models/detection/anchor_generator.js';
 import { DeltaXYWHBBoxCoder, type Quad } from '../../models/detection/delta_xywh_coder.js';
-import { MaxIoUAssigner } from '../../models/detection/max_iou_assigner.js';
+import { MaxIoUAssigner, RETINANET_ASSIGNER_OPTIONS } from '../../models/detection/max_iou_assigner.js';
 import { FocalLoss } from '../../models/detection/focal_loss.js';
 import { L1Loss, SmoothL1Loss } from '../../models/detection/smooth_l1_loss.js';
 import { multiclassNmsPostprocess, type BoxDecoder, type LevelPredictions } from '../../models/detection/nms.js';
@@ -345,18 +345,12 @@ const DELTA_CODER_SCHEMA: OptionsSchema<DeltaCoderCfg> = {
   defaults: { type: 'DeltaXYWHBBoxCoder', targetMeans: [0, 0, 0, 0], targetStds: [1, 1, 1, 1], clipBorder: true, addCtrClamp: false, ctrClamp: 32 },
 };
 
+/** RetinaNet's assigner config (mmdet's retinanet_r50_fpn train_cfg.assigner). */
+const RETINA_ASSIGNER_DEFAULTS = { type: 'MaxIoUAssigner', ...RETINANET_ASSIGNER_OPTIONS };
+
 const RETINA_TRAIN_CFG_SCHEMA: OptionsSchema<RetinaTrainCfg> = {
   defaults: {
-    assigner: {
-      type: 'MaxIoUAssigner',
-      posIouThr: 0.5,
-      negIouThr: 0.4,
-      minPosIou: 0,
-      gtMaxAssignAll: true,
-      ignoreIofThr: -1,
-      ignoreWrtCandidates: true,
-      matchLowQuality: true,
-    },
+    assigner: RETINA_ASSIGNER_DEFAULTS,
     sampler: { type: 'PseudoSampler' },
     allowedBorder: -1,
     posWeight: -1,
@@ -364,16 +358,7 @@ const RETINA_TRAIN_CFG_SCHEMA: OptionsSchema<RetinaTrainCfg> = {
   },
   sections: {
     assigner: {
-      defaults: {
-        type: 'MaxIoUAssigner',
-        posIouThr: 0.5,
-        negIouThr: 0.4,
-        minPosIou: 0,
-        gtMaxAssignAll: true,
-        ignoreIofThr: -1,
-        ignoreWrtCandidates: true,
-        matchLowQuality: true,
-      },
+      defaults: RETINA_ASSIGNER_DEFAULTS,
       kinds: { negIouThr: ['number', 'array'] },
     } as OptionsSchema<object>,
     sampler: { defaults: { type: 'PseudoSampler' } } as OptionsSchema<object>,
