@@ -28,12 +28,11 @@ import { loadConfig } from '../src/config/load_config.js';
 import { validateConfig, type RootConfig } from '../src/config/schema.js';
 import { buildDataset, buildLoader, buildMetric } from '../src/engine/build.js';
 import { Runner } from '../src/engine/runner.js';
-import { ProgressPrinter } from '../src/engine/progress.js';
 import { preprocessImage } from '../src/apis/inputs.js';
 import { inferDetection } from '../src/apis/infer_detection.js';
 import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.js';
 import { buildModel } from '../src/models/build_model.js';
-import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend } from './helpers.js';
+import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend, quietProgress } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/detectors/detectors.safetensors', import.meta.url).pathname;
 const CONFIGS = new URL('../configs/detection/', import.meta.url).pathname;
@@ -181,13 +180,6 @@ describe.each(TEST_BACKENDS)('RetinaHead and FCOSHead match mmdet 3.x on %s', (b
 let root = '';
 let data = '';
 
-/** A progress printer that records instead of printing. */
-function quiet(): ProgressPrinter & { lines: string[] } {
-  const lines: string[] = [];
-  const stream = { write: (s: string) => lines.push(s), isTTY: false } as unknown as NodeJS.WriteStream;
-  return Object.assign(new ProgressPrinter(stream, false), { lines });
-}
-
 const NORMALIZE = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
 const TINY_SWIN = { type: 'SwinTransformer', arch: null, embedDim: 8, depths: [2, 2, 2, 2], numHeads: [1, 1, 2, 2], windowSize: 7, outIndices: [0, 1, 2, 3], dropPathRate: 0 };
 
@@ -298,7 +290,7 @@ describe('detectors in the runner, prediction frame, CocoMetric and inference (w
   beforeAll(async () => useBackend('wasm'));
 
   it.each(['RetinaNet', 'FCOS'] as const)('a short %s run on a dozen images lowers the loss (first vs last logged interval)', async (kind) => {
-    const runner = new Runner(tinyConfig(kind, { valDataloader: null, valEvaluator: null }), { workDir: join(root, `${kind}_run`), progress: quiet() });
+    const runner = new Runner(tinyConfig(kind, { valDataloader: null, valEvaluator: null }), { workDir: join(root, `${kind}_run`), progress: quietProgress() });
     try {
       const result = await runner.train();
       expect(result.iters).toBe(30);
@@ -462,7 +454,7 @@ describe('detectors in the runner, prediction frame, CocoMetric and inference (w
 
   it('fine-tuning from a torchvision Swin checkpoint with frozenStages 1: the backbone loads, stage 1 stays frozen, the head trains', async () => {
     const config = tinyConfig('FCOS', { trainCfg: { by: 'iter', maxIters: 6, valInterval: 6 }, defaultHooks: { checkpoint: { interval: 0, maxKeepCkpts: 1 }, logger: { interval: 3 } } }, { frozenStages: 1 });
-    const progress = quiet();
+    const progress = quietProgress();
     const runner = new Runner(config, { workDir: join(root, 'finetune'), loadFrom: SWIN_TV, progress });
     try {
       const model = runner.model as SingleStageDetector;

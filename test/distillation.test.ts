@@ -10,10 +10,9 @@ import { validateConfig } from '../src/config/schema.js';
 import { buildModel } from '../src/models/build_model.js';
 import { saveWeights } from '../src/checkpoint/weights.js';
 import { Runner } from '../src/engine/runner.js';
-import { ProgressPrinter } from '../src/engine/progress.js';
 import { readJsonlLog, type TrainLogRecord } from '../src/engine/jsonl_log.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
-import { useBackend } from './helpers.js';
+import { useBackend, quietProgress } from './helpers.js';
 
 const fx = new URL('./fixtures/configs/', import.meta.url).pathname;
 
@@ -76,8 +75,7 @@ describe('the runner trains a DeiT student against a frozen teacher', () => {
       }),
       'tiny_deit_student.ts',
     );
-    const lines: string[] = [];
-    const progress = new ProgressPrinter({ write: (s: string) => lines.push(s), isTTY: false } as unknown as NodeJS.WriteStream, false);
+    const progress = quietProgress();
     const runner = await Runner.create(config, { workDir: join(root, 'wd'), dataRoot: join(root, 'data'), progress });
     const teacherModel = (runner.options.teacher as NonNullable<typeof runner.options.teacher>);
     await runner.train();
@@ -85,7 +83,7 @@ describe('the runner trains a DeiT student against a frozen teacher', () => {
     expect(Array.from(after ?? [])).toEqual(Array.from(before ?? []));
     const record = readJsonlLog(join(root, 'wd')).find((r): r is TrainLogRecord => r.mode === 'train');
     expect(Object.keys(record?.losses ?? {}).sort()).toEqual(['loss_ce', 'loss_distill']);
-    expect(lines.join('')).toMatch(/distillation: soft, alpha 0\.7, T 2/);
+    expect(progress.lines.join('')).toMatch(/distillation: soft, alpha 0\.7, T 2/);
     expect([...runner.model.stateDict().keys()].some((k) => k.startsWith('head.head_dist.'))).toBe(true);
     runner.dispose();
   });

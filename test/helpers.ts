@@ -5,6 +5,7 @@ import { tf } from '../src/core/tf.js';
 import { selectBackend, type BackendName } from '../src/core/backend.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
 import { toFloat32 } from '../src/checkpoint/host_tensor.js';
+import { ProgressPrinter } from '../src/engine/progress.js';
 
 /** The backends every parity test runs on. */
 export const TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
@@ -61,4 +62,11 @@ export interface ToolRun {
 export function runToolProcess(script: string, args: string[], backend: BackendName = 'wasm'): ToolRun {
   const r = spawnSync('npx', ['tsx', `tools/${script}.ts`, ...args], { encoding: 'utf8', env: { ...process.env, DENSEKIT_BACKEND: backend } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A progress printer that records its output in `lines` instead of printing it. */
+export function quietProgress(): ProgressPrinter & { lines: string[] } {
+  const lines: string[] = [];
+  const stream = { write: (s: string) => lines.push(s), isTTY: false } as unknown as NodeJS.WriteStream;
+  return Object.assign(new ProgressPrinter(stream, false), { lines });
 }

@@ -10,21 +10,13 @@ import { Runner } from '../src/engine/runner.js';
 import { NonFiniteLossError } from '../src/engine/train_step.js';
 import { readCheckpoint } from '../src/engine/checkpoint.js';
 import { readJsonlLog, type TrainLogRecord } from '../src/engine/jsonl_log.js';
-import { ProgressPrinter } from '../src/engine/progress.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
 import { DataError } from '../src/core/errors.js';
-import { useBackend } from './helpers.js';
+import { useBackend, quietProgress } from './helpers.js';
 
 const CONFIG = new URL('./fixtures/configs/tiny_cls.ts', import.meta.url).pathname;
 let root = '';
 let data = '';
-
-/** A progress printer that records instead of printing. */
-function quiet(): ProgressPrinter & { lines: string[] } {
-  const lines: string[] = [];
-  const stream = { write: (s: string) => lines.push(s), isTTY: false } as unknown as NodeJS.WriteStream;
-  return Object.assign(new ProgressPrinter(stream, false), { lines });
-}
 
 async function config(overrides: string[] = []): Promise<RootConfig> {
   return validateConfig(await loadConfig(CONFIG, { cfgOptions: overrides }), CONFIG);
@@ -48,15 +40,15 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('Runner on a classification config', () => {
   it('a run resumed from its checkpoint logs the same losses as an uninterrupted run', async () => {
-    const full = new Runner(await config(), { workDir: join(root, 'full'), dataRoot: data, progress: quiet() });
+    const full = new Runner(await config(), { workDir: join(root, 'full'), dataRoot: data, progress: quietProgress() });
     await full.train();
     full.dispose();
 
-    const first = new Runner(await config(), { workDir: join(root, 'resumed'), dataRoot: data, progress: quiet(), stopAtIter: 4 });
+    const first = new Runner(await config(), { workDir: join(root, 'resumed'), dataRoot: data, progress: quietProgress(), stopAtIter: 4 });
     await first.train();
     first.dispose();
     expect(existsSync(join(root, 'resumed', 'iter_4.ckpt.safetensors'))).toBe(true);
-    const second = new Runner(await config(), { workDir: join(root, 'resumed'), dataRoot: data, progress: quiet(), resume: true });
+    const second = new Runner(await config(), { workDir: join(root, 'resumed'), dataRoot: data, progress: quietProgress(), resume: true });
     const result = await second.train();
     second.dispose();
     expect(result.iters).toBe(8);
@@ -74,7 +66,7 @@ describe('Runner on a classification config', () => {
   it('writes latest.safetensors, keeps the last k checkpoints and the best one', async () => {
     const workDir = join(root, 'files');
     const runner = new Runner(await config(['defaultHooks.checkpoint.interval=2', 'defaultHooks.checkpoint.maxKeepCkpts=2']), {
-      workDir, dataRoot: data, progress: quiet(),
+      workDir, dataRoot: data, progress: quietProgress(),
     });
     await runner.train();
     runner.dispose();
@@ -94,7 +86,7 @@ describe('Runner on a classification config', () => {
     const workDir = join(root, 'nan');
     const runner = new Runner(
       await config(["optimWrapper.optimizer={\"type\":\"SGD\",\"lr\":1e30}", 'optimWrapper.clipGrad=null', 'paramScheduler=[]', 'defaultHooks.checkpoint.interval=1', 'trainCfg.valInterval=100']),
-      { workDir, dataRoot: data, progress: quiet() },
+      { workDir, dataRoot: data, progress: quietProgress() },
     );
     await expect(runner.train()).rejects.toThrow(NonFiniteLossError);
     runner.dispose();
@@ -110,7 +102,7 @@ describe('Runner on a classification config', () => {
   it('the loss falls over a short run (the CI version of the learning check)', async () => {
     const workDir = join(root, 'learn');
     const runner = new Runner(await config(['trainCfg.maxIters=24', 'trainCfg.valInterval=24', 'defaultHooks.logger.interval=6', 'paramScheduler=[]']), {
-      workDir, dataRoot: data, progress: quiet(),
+      workDir, dataRoot: data, progress: quietProgress(),
     });
     const result = await runner.train();
     runner.dispose();
@@ -120,7 +112,7 @@ describe('Runner on a classification config', () => {
 
   it('no tensor leaks over several training iterations', async () => {
     const runner = new Runner(await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=100', 'defaultHooks.checkpoint.interval=100']), {
-      workDir: join(root, 'leak'), dataRoot: data, progress: quiet(), stopAtIter: 2,
+      workDir: join(root, 'leak'), dataRoot: data, progress: quietProgress(), stopAtIter: 2,
     });
     await runner.train();
     const before = tf.memory().numTensors;
@@ -137,10 +129,10 @@ describe('classification data errors', () => {
     await writeStripesImageFolder(bad, { numTrainPerClass: 4, numValPerClass: 2, size: 32, seed: 4 });
     const victim = join(bad, 'train', 'rings', readdirSync(join(bad, 'train', 'rings')).sort()[0]);
     writeFileSync(victim, Buffer.from('this is not an image'));
-    const strict = new Runner(await config(['trainCfg.maxIters=4', 'trainCfg.valInterval=100']), { workDir: join(root, 'c1'), dataRoot: bad, progress: quiet() });
+    const strict = new Runner(await config(['trainCfg.maxIters=4', 'trainCfg.valInterval=100']), { workDir: join(root, 'c1'), dataRoot: bad, progress: quietProgress() });
     await expect(strict.train()).rejects.toThrow(new RegExp(`Cannot decode image ${victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     strict.dispose();
-    const progress = quiet();
+    const progress = quietProgress();
     const lenient = new Runner(await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=100', 'trainDataloader.skipCorrupt=true']), {
       workDir: join(root, 'c2'), dataRoot: bad, progress,
     });
@@ -154,10 +146,10 @@ describe('classification data errors', () => {
     const empty = join(root, 'empty');
     await writeStripesImageFolder(empty, { numTrainPerClass: 2, numValPerClass: 1, size: 16, seed: 5 });
     mkdirSync(join(empty, 'train', 'zebra'));
-    await expect(async () => new Runner(await config(), { workDir: join(root, 'e'), dataRoot: empty, progress: quiet() })).rejects.toThrow(
+    await expect(async () => new Runner(await config(), { workDir: join(root, 'e'), dataRoot: empty, progress: quietProgress() })).rejects.toThrow(
       /class folder .*train\/zebra holds no images/,
     );
-    await expect(async () => new Runner(await config(), { workDir: join(root, 'm'), dataRoot: join(root, 'nope'), progress: quiet() })).rejects.toThrow(
+    await expect(async () => new Runner(await config(), { workDir: join(root, 'm'), dataRoot: join(root, 'nope'), progress: quietProgress() })).rejects.toThrow(
       DataError,
     );
   });

@@ -17,7 +17,6 @@ import { EncoderDecoder, type SegTestCfg } from '../src/models/encoder_decoder.j
 import { IoUMetric } from '../src/evaluation/iou_metric.js';
 import { IoUAccumulator, segMetricsToJson } from '../src/metrics/segmentation/iou.js';
 import { Runner } from '../src/engine/runner.js';
-import { ProgressPrinter } from '../src/engine/progress.js';
 import { readWeights } from '../src/checkpoint/weights.js';
 import { toFloat32 } from '../src/checkpoint/host_tensor.js';
 import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.js';
@@ -27,7 +26,7 @@ import { inferSegmentation, segmentImageFile } from '../src/apis/infer_segmentat
 import { configuredNumClasses, withDataRoot, type InferWriter } from '../src/apis/infer_task.js';
 import type { Batch, DataSample } from '../src/structures/data_sample.js';
 import type { SegPrediction } from '../src/structures/prediction.js';
-import { expectClose, useBackend } from './helpers.js';
+import { expectClose, useBackend, quietProgress } from './helpers.js';
 
 const CONFIGS = new URL('../configs/segmentation/', import.meta.url).pathname;
 const SWIN_TV = new URL('./fixtures/swin/swin_small_tv.pth', import.meta.url).pathname;
@@ -36,13 +35,6 @@ const NORMALIZE = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58
 
 let root = '';
 let shapes = '';
-
-/** A progress printer that records instead of printing. */
-function quiet(): ProgressPrinter & { lines: string[] } {
-  const lines: string[] = [];
-  const stream = { write: (s: string) => lines.push(s), isTTY: false } as unknown as NodeJS.WriteStream;
-  return Object.assign(new ProgressPrinter(stream, false), { lines });
-}
 
 /** A tiny Swin + UPerNet (+ FCN aux on stage 3) model config. */
 function tinyModelCfg(testCfg: Partial<SegTestCfg> = {}, backbone: Record<string, unknown> = {}): Record<string, unknown> {
@@ -430,7 +422,7 @@ describe('IoUMetric', () => {
 
 describe('training, inference and fine-tuning end to end (wasm)', () => {
   it('a short Runner run on generated shapes: the loss falls', async () => {
-    const runner = new Runner(shapesConfig(), { workDir: join(root, 'run'), dataRoot: shapes, progress: quiet() });
+    const runner = new Runner(shapesConfig(), { workDir: join(root, 'run'), dataRoot: shapes, progress: quietProgress() });
     const result = await runner.train();
     runner.dispose();
     expect(result.iters).toBe(15);
@@ -488,7 +480,7 @@ describe('training, inference and fine-tuning end to end (wasm)', () => {
     const victim = join(bad, 'annotations', 'training', 'train_000001.png');
     writeFileSync(victim, await encodeRgbPng(new Uint8Array(96 * 96 * 3), 96, 96));
     const config = shapesConfig({ trainCfg: { by: 'iter', maxIters: 2, valInterval: 0 } });
-    const runner = new Runner(config, { workDir: join(root, 'bad_run'), dataRoot: bad, progress: quiet() });
+    const runner = new Runner(config, { workDir: join(root, 'bad_run'), dataRoot: bad, progress: quietProgress() });
     const err = await runner.train().then(() => null, (e: unknown) => e);
     runner.dispose();
     expect(err).toBeInstanceOf(DataError);
@@ -503,7 +495,7 @@ describe('training, inference and fine-tuning end to end (wasm)', () => {
       optimWrapper: { optimizer: { type: 'AdamW', lr: 1e-12, weightDecay: 0 } },
       trainCfg: { by: 'iter', maxIters: 1, valInterval: 0 },
     });
-    const progress = quiet();
+    const progress = quietProgress();
     const runner = new Runner(config, { workDir: join(root, 'finetune'), dataRoot: shapes, loadFrom: SWIN_TV, progress });
     const headBefore = new Map(runner.model.namedParameters().filter(([k]) => k.startsWith('decode_head.')).map(([k, p]) => [k, p.variable.clone()]));
     await runner.train();
