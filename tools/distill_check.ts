@@ -5,10 +5,9 @@
  *
  *   npm run distill-check -- [--work-dir D] [--backend B]
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flagString, parseArgs, runTool, usage, type FlagSpec } from './lib/cli.js';
+import { flagString, parseArgs, runTool, usage, type FlagSpec, runNpmScript } from './lib/cli.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   'work-dir': { kind: 'string', help: 'default work_dirs/distill_check' },
@@ -17,17 +16,12 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 const USAGE = usage('npm run distill-check -- [options]', FLAGS);
 
-function npm(script: string, args: string[]): void {
-  const r = spawnSync('npm', ['run', '-s', script, '--', ...args], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`npm run ${script} failed with status ${r.status}`);
-}
-
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, FLAGS);
   const dir = flagString(args, 'work-dir') ?? join('work_dirs', 'distill_check');
   const backend = flagString(args, 'backend') !== undefined ? ['--backend', flagString(args, 'backend') as string] : [];
   const data = join(dir, 'data');
-  if (!existsSync(data)) npm('make-sample-data', [data, '--classification']);
+  if (!existsSync(data)) runNpmScript('make-sample-data', [data, '--classification']);
   const teacherDir = join(dir, 'teacher');
   const runs: Array<[string, string, string[]]> = [
     ['teacher (swin-mini)', 'configs/classification/swin-mini_imagefolder.ts', []],
@@ -37,9 +31,9 @@ async function main(argv: string[]): Promise<void> {
   const results: string[] = [];
   for (const [name, config, extra] of runs) {
     const runDir = name.startsWith('teacher') ? teacherDir : join(dir, name.includes('distilled') ? 'distilled' : 'student');
-    npm('train', ['--config', config, '--data-root', data, '--work-dir', runDir, ...backend, ...extra]);
+    runNpmScript('train', ['--config', config, '--data-root', data, '--work-dir', runDir, ...backend, ...extra]);
     const out = join(runDir, 'eval_metrics.json');
-    npm('eval', ['--config', config, '--weights', join(runDir, 'latest.safetensors'), '--data-root', data, '--out', out, ...backend, ...extra]);
+    runNpmScript('eval', ['--config', config, '--weights', join(runDir, 'latest.safetensors'), '--data-root', data, '--out', out, ...backend, ...extra]);
     const top1 = (JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>)['accuracy/top1'];
     results.push(`${name.padEnd(28)} accuracy/top1 ${top1.toFixed(4)}`);
   }

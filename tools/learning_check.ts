@@ -8,10 +8,9 @@
  * Tasks: classification (accuracy/top1 ≥ 0.9), segmentation (mIoU ≥ 0.6),
  * fcos and retinanet (bbox_mAP_50 ≥ 0.5).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flagString, parseArgs, runTool, usage, UsageError, type FlagSpec } from './lib/cli.js';
+import { flagString, parseArgs, runTool, usage, UsageError, type FlagSpec, runNpmScript } from './lib/cli.js';
 
 interface Check {
   config: string;
@@ -34,11 +33,6 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 const USAGE = usage(`npm run learning-check -- <${Object.keys(CHECKS).join('|')}> [options]`, FLAGS);
 
-function npm(script: string, args: string[]): void {
-  const r = spawnSync('npm', ['run', '-s', script, '--', ...args], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`npm run ${script} failed with status ${r.status}`);
-}
-
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, FLAGS);
   const task = args.positional[0];
@@ -49,10 +43,10 @@ async function main(argv: string[]): Promise<void> {
   const backendArgs = backend !== undefined ? ['--backend', backend] : [];
   const data = join(dir, 'data');
   const start = performance.now();
-  if (!existsSync(data)) npm('make-sample-data', [data, ...check.data]);
-  npm('train', ['--config', check.config, '--data-root', data, '--work-dir', join(dir, 'train'), ...backendArgs]);
+  if (!existsSync(data)) runNpmScript('make-sample-data', [data, ...check.data]);
+  runNpmScript('train', ['--config', check.config, '--data-root', data, '--work-dir', join(dir, 'train'), ...backendArgs]);
   const out = join(dir, 'metrics.json');
-  npm('eval', ['--config', check.config, '--weights', join(dir, 'train', 'latest.safetensors'), '--data-root', data, '--out', out, ...backendArgs]);
+  runNpmScript('eval', ['--config', check.config, '--weights', join(dir, 'train', 'latest.safetensors'), '--data-root', data, '--out', out, ...backendArgs]);
   const minutes = (performance.now() - start) / 60000;
   const value = (JSON.parse(readFileSync(out, 'utf8')) as Record<string, number | null>)[check.metric] ?? Number.NaN;
   const ok = value >= check.threshold;

@@ -9,10 +9,9 @@
  * Each step is the command a user would type (`npm run make-sample-data`,
  * `train`, `eval`, `infer`, `plot-log`), run one after the other.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { flagNumber, flagString, parseArgs, runTool, usage, type FlagSpec } from './lib/cli.js';
+import { flagNumber, flagString, parseArgs, runTool, usage, type FlagSpec, runNpmScript } from './lib/cli.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   'work-dir': { kind: 'string', help: 'default work_dirs/quickstart' },
@@ -35,11 +34,6 @@ const JOBS: Job[] = [
   { name: 'detection', config: 'configs/detection/swin-mini_fcos_coco.ts', metrics: ['bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75'], iters: 300 },
 ];
 
-function npm(script: string, args: string[], quiet = false): void {
-  const r = spawnSync('npm', ['run', '-s', script, '--', ...args], { stdio: quiet ? ['inherit', 'ignore', 'inherit'] : 'inherit' });
-  if (r.status !== 0) throw new Error(`npm run ${script} failed (status ${r.status})`);
-}
-
 function minutes(start: number): string {
   return ((performance.now() - start) / 60000).toFixed(1);
 }
@@ -55,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
 
   console.log(`\n[1/4] sample data: ${data}`);
-  if (!existsSync(join(data, 'annotations'))) npm('make-sample-data', [data]);
+  if (!existsSync(join(data, 'annotations'))) runNpmScript('make-sample-data', [data]);
   else console.log('  (already there)');
 
   const rows: Array<{ job: Job; metrics: Record<string, number | null>; minutes: string; files: string[] }> = [];
@@ -64,21 +58,21 @@ async function main(argv: string[]): Promise<void> {
     const runDir = join(dir, job.name);
     const iters = Math.max(1, Math.round(job.iters * scale));
     console.log(`\n[${k + 2}/4] ${job.name}: training ${job.config} for ${iters} iterations`);
-    npm('train', [
+    runNpmScript('train', [
       '--config', job.config, '--data-root', data, '--work-dir', runDir, ...backendArgs,
       '--cfg-options', `trainCfg.maxIters=${iters}`,
     ]);
     const weights = join(runDir, 'latest.safetensors');
     const metricsFile = join(runDir, 'eval_metrics.json');
-    npm('eval', ['--config', job.config, '--weights', weights, '--data-root', data, '--out', metricsFile, ...backendArgs], true);
+    runNpmScript('eval', ['--config', job.config, '--weights', weights, '--data-root', data, '--out', metricsFile, ...backendArgs], true);
     const vis = join(runDir, 'predictions');
     mkdirSync(vis, { recursive: true });
     const images = readdirSync(join(data, 'images', 'validation')).sort().slice(0, 4);
     for (const image of images) {
       const out = join(vis, image.replace(/\.jpg$/, job.name === 'segmentation' ? '_pred.png' : '_det.png'));
-      npm('infer', ['--config', job.config, '--weights', weights, '--input', join(data, 'images', 'validation', image), '--out', out, '--data-root', data, '--score-thr', '0.2', ...backendArgs], true);
+      runNpmScript('infer', ['--config', job.config, '--weights', weights, '--input', join(data, 'images', 'validation', image), '--out', out, '--data-root', data, '--score-thr', '0.2', ...backendArgs], true);
     }
-    npm('plot-log', [runDir], true);
+    runNpmScript('plot-log', [runDir], true);
     const metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, number | null>;
     rows.push({ job, metrics, minutes: minutes(t0), files: [weights, join(runDir, 'curves.png'), vis] });
   }

@@ -10,14 +10,13 @@
  * comparison (task metric, parameters, training images/s, peak memory) is
  * printed and saved as `sweep.json`, `sweep.md` and `sweep.png` in the work dir.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/core/errors.js';
 import type { RunSummary } from '../src/engine/runner.js';
 import { writeBarChartsPng } from '../src/visualization/svg_chart.js';
-import { flagNumber, flagString, parseArgs, runTool, usage, UsageError, type FlagSpec } from './lib/cli.js';
+import { flagNumber, flagString, parseArgs, runTool, usage, UsageError, type FlagSpec, runNpmScript } from './lib/cli.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { kind: 'string', help: 'task config to train with each backbone' },
@@ -51,11 +50,6 @@ async function backboneEntry(name: string): Promise<unknown> {
   const file = join(BACKBONE_DIR, `${name}.ts`);
   if (!existsSync(file)) throw new ConfigError(`Unknown backbone preset '${name}': no ${file}`);
   return ((await import(pathToFileURL(file).href)) as { default: unknown }).default;
-}
-
-function npm(script: string, args: string[]): void {
-  const r = spawnSync('npm', ['run', '-s', script, '--', ...args], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`npm run ${script} failed (status ${r.status})`);
 }
 
 /** A sweep file's default export. */
@@ -127,9 +121,9 @@ async function main(argv: string[]): Promise<void> {
     const runDir = join(workDir, name);
     const overrides = [`model.backbone=${entry}`, ...(iters !== undefined ? [`trainCfg.maxIters=${iters}`, `trainCfg.valInterval=${iters}`] : [])];
     console.log(`\n=== ${name} ===`);
-    npm('train', ['--config', config, '--work-dir', runDir, ...common, '--cfg-options', ...overrides]);
+    runNpmScript('train', ['--config', config, '--work-dir', runDir, ...common, '--cfg-options', ...overrides]);
     const metricsFile = join(runDir, 'eval_metrics.json');
-    npm('eval', ['--config', config, '--weights', join(runDir, 'latest.safetensors'), '--out', metricsFile, ...common, '--cfg-options', `model.backbone=${entry}`]);
+    runNpmScript('eval', ['--config', config, '--weights', join(runDir, 'latest.safetensors'), '--out', metricsFile, ...common, '--cfg-options', `model.backbone=${entry}`]);
     const summary = JSON.parse(readFileSync(join(runDir, 'run_summary.json'), 'utf8')) as RunSummary;
     const metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, number | null>;
     const key = metricName ?? PRIMARY.find((k) => k in metrics);

@@ -2,6 +2,7 @@
  * Shared command-line handling of the tools: flag parsing, backend set-up,
  * config loading and error reporting.
  */
+import { spawnSync } from 'node:child_process';
 import { ConfigError, CheckpointError, DataError, ShapeError } from '../../src/core/errors.js';
 import { selectBackend, type BackendName } from '../../src/core/backend.js';
 import { registerBuiltins } from '../../src/registry/builtins.js';
@@ -152,4 +153,13 @@ export function runTool(main: (argv: string[]) => Promise<void>, usageText: stri
     }
     process.exitCode = 1;
   });
+}
+
+/**
+ * Runs `npm run -s <script> -- <args>` in this project, as the user would type it, and
+ * throws when it fails. With `quietStdout` its standard output is discarded (errors still show).
+ */
+export function runNpmScript(script: string, args: string[], quietStdout = false): void {
+  const r = spawnSync('npm', ['run', '-s', script, '--', ...args], { stdio: quietStdout ? ['inherit', 'ignore', 'inherit'] : 'inherit' });
+  if (r.status !== 0) throw new Error(`npm run ${script} failed (status ${r.status})`);
 }
