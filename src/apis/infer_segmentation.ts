@@ -1,12 +1,12 @@
 /** `npm run infer` for segmentors: an index PNG of the predicted classes and a colour overlay. */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import sharp from 'sharp';
 import { tf } from '../core/tf.js';
 import { DataError } from '../core/errors.js';
 import { EncoderDecoder } from '../models/encoder_decoder.js';
 import { decodeImageFile } from '../datasets/image_io.js';
 import { encodeGrayPng } from '../datasets/sample/image_io.js';
+import { blendLabelMap, writeRgbPng } from '../visualization/draw.js';
 import type { LabelMap } from '../structures/data_sample.js';
 import { preprocessImage } from './inputs.js';
 import type { InferRequest } from './infer_task.js';
@@ -19,31 +19,6 @@ export interface SegInferResult {
   overlayPath: string;
   /** The predicted label map. */
   labelMap: LabelMap;
-}
-
-/**
- * A class palette: fixed distinct colours for the first classes (0 black as
- * background-like), then a deterministic hash colour per class. `[K·3]` RGB.
- */
-export function segPalette(numClasses: number): Uint8Array {
-  const base = [
-    [0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-    [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255],
-    [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128],
-  ];
-  const out = new Uint8Array(Math.max(numClasses, 1) * 3);
-  for (let c = 0; c < numClasses; c++) {
-    let rgb = base[c];
-    if (rgb === undefined) {
-      let h = (c * 2654435761) >>> 0;
-      rgb = [0, 0, 0].map(() => {
-        h = (Math.imul(h ^ (h >>> 15), 2246822519) + 0x9e3779b9) >>> 0;
-        return 64 + (h % 192);
-      });
-    }
-    out.set(rgb, c * 3);
-  }
-  return out;
 }
 
 /** Default output path: `<input dir>/<input stem>_pred.png`. */
@@ -89,16 +64,8 @@ export async function segmentImageFile({ model, config, input, out }: InferReque
   const indexPath = out ?? defaultSegOutPath(input);
   writeFileSync(indexPath, encodeGrayPng(labelMap.data, labelMap.width, labelMap.height));
 
-  const palette = segPalette(model.numClasses);
-  const blended = new Uint8Array(image.data.length);
-  for (let i = 0; i < labelMap.data.length; i++) {
-    const c = labelMap.data[i] * 3;
-    for (let k = 0; k < 3; k++) blended[i * 3 + k] = Math.round(0.5 * image.data[i * 3 + k] + 0.5 * palette[c + k]);
-  }
   const overlayPath = overlayPathFor(indexPath);
-  await sharp(Buffer.from(blended.buffer, blended.byteOffset, blended.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } })
-    .png()
-    .toFile(overlayPath);
+  await writeRgbPng(overlayPath, blendLabelMap(image, labelMap, model.numClasses), image.width, image.height);
   console.log(`wrote ${indexPath}`);
   console.log(`wrote ${overlayPath}`);
   return { indexPath, overlayPath, labelMap };
