@@ -12,12 +12,27 @@ export interface LabelMap {
   width: number;
 }
 
+/**
+ * Binary instance masks of one image (mmdet's `BitmapMasks`): `count` masks of
+ * `height × width`, row-major, 1 inside the instance and 0 outside.
+ */
+export interface BitmapMasks {
+  /** `[count · height · width]` bytes of 0/1; mask `i` starts at `i · height · width`. */
+  data: Uint8Array;
+  /** Number of masks (instances). */
+  count: number;
+  height: number;
+  width: number;
+}
+
 /** Ground-truth boxes of one image, in the pixel frame of the transformed image. */
 export interface InstanceTargets {
   /** `[N·4]` boxes as x1, y1, x2, y2. */
   bboxes: Float32Array;
   /** `[N]` contiguous class indices (0-based). */
   labels: Int32Array;
+  /** `N` instance masks aligned with `bboxes` in the same frame (instance segmentation); absent for box-only data. */
+  masks?: BitmapMasks;
 }
 
 /** Metadata and targets of one image. */
