@@ -27,8 +27,12 @@ import {
   PolyLR,
   ScheduleSet,
 } from '../src/optim/schedulers.js';
-import { adamWSpec, buildScheduleSet, linearLRSpec, polyLRSpec, resolveOptimizerDefaults, sgdSpec } from '../src/optim/specs.js';
+import { adamWSpec, linearLRSpec, polyLRSpec, sgdSpec } from '../src/optim/specs.js';
+import { buildSchedule, optimizerBase } from '../src/engine/build.js';
+import { registerBuiltins } from '../src/registry/builtins.js';
 import { TEST_BACKENDS, fixture, loadFixture, maxAbsDiff, useBackend } from './helpers.js';
+
+registerBuiltins();
 
 const FIXTURE = new URL('./fixtures/optim/optim.safetensors', import.meta.url).pathname;
 const NAMES = ['w1', 'b1', 'w2', 's', 'tiny'] as const;
@@ -318,13 +322,14 @@ describe('learning-rate schedules', () => {
   });
 
   it('mmseg recipe: LinearLR(1e-6, 1500 iters) then PolyLR(power 1) to 160k', () => {
-    const set = buildScheduleSet(
+    const set = buildSchedule(
       [
         { type: 'LinearLR', startFactor: 1e-6, byEpoch: false, begin: 0, end: 1500 },
         { type: 'PolyLR', power: 1.0, etaMin: 0.0, begin: 1500, end: 160000, byEpoch: false },
       ],
-      {},
       6e-5,
+      1,
+      160000,
     );
     const expected = (i: number): number => {
       if (i < 1500) return 1e-6 + ((1 - 1e-6) * i) / 1499;
@@ -349,13 +354,14 @@ describe('learning-rate schedules', () => {
 
   it('mmdet recipe: iteration warm-up overlapping epoch-based MultiStepLR, converted to iterations', () => {
     const L = 100; // iterations per epoch
-    const set = buildScheduleSet(
+    const set = buildSchedule(
       [
         { type: 'LinearLR', startFactor: 0.001, byEpoch: false, begin: 0, end: 500 },
         { type: 'MultiStepLR', begin: 0, end: 12, byEpoch: true, milestones: [8, 11], gamma: 0.1 },
       ],
-      { itersPerEpoch: L, maxEpochs: 12 },
       0.02,
+      L,
+      12 * L,
     );
     const expected = (i: number): number => {
       const warm = i < 500 ? 0.001 + (0.999 * i) / 499 : 1;
@@ -458,12 +464,14 @@ describe('learning-rate schedules', () => {
     expect(() => new LinearLR({ begin: 5, end: 5 })).toThrow(ConfigError);
     expect(() => new LinearLR({ byEpoch: true, end: 5 })).toThrow(/iterations per epoch/);
     expect(() => new CosineAnnealingLR({ end: 5, etaMin: 0, etaMinRatio: 0.1 })).toThrow(ConfigError);
-    expect(() => buildScheduleSet([{ type: 'CosineLR' }], {}, 1)).toThrow(/unknown scheduler type/);
-    expect(() => buildScheduleSet([{ type: 'PolyLR', powr: 2 }], {}, 1)).toThrow(/Unknown option 'powr'/);
+    expect(() => buildSchedule([{ type: 'CosineLR' }], 1, 1, 10)).toThrow(
+      /Unknown schedulers type 'CosineLR' at paramScheduler\.0\.type\. Registered schedulers: .*CosineAnnealingLR/,
+    );
+    expect(() => buildSchedule([{ type: 'PolyLR', powr: 2 }], 1, 1, 10)).toThrow(/Unknown option 'powr'/);
     expect(new ScheduleSet([], 0.1).factorAt(123)).toBe(1);
-    expect(resolveOptimizerDefaults({ type: 'AdamW', lr: 1e-4 })).toEqual({ lr: 1e-4, weightDecay: 0.01 });
-    expect(resolveOptimizerDefaults({ type: 'SGD', lr: 0.01, momentum: 0.9 })).toEqual({ lr: 0.01, weightDecay: 0 });
-    expect(() => resolveOptimizerDefaults({ type: 'SGD' })).toThrow(/lr/);
+    expect(optimizerBase({ type: 'AdamW', lr: 1e-4 }, 'o')).toEqual({ lr: 1e-4, weightDecay: 0.01 });
+    expect(optimizerBase({ type: 'SGD', lr: 0.01, momentum: 0.9 }, 'o')).toEqual({ lr: 0.01, weightDecay: 0 });
+    expect(() => optimizerBase({ type: 'SGD' }, 'o')).toThrow(/lr/);
   });
 });
 

@@ -82,10 +82,18 @@ export function buildOptimizer(config: RootConfig, model: Model, batchScale: num
   return { optimizer, summary: formatParamGroups(summaries) };
 }
 
-/** Builds the learning-rate schedule. */
-export function buildSchedule(config: RootConfig, baseLr: number, itersPerEpoch: number, maxIters: number): ScheduleSet {
+/**
+ * Builds the learning-rate schedule of a `paramScheduler` list through the `schedulers` registry.
+ * @param paramScheduler the config's `paramScheduler` entries.
+ */
+export function buildSchedule(
+  paramScheduler: readonly ComponentConfig[],
+  baseLr: number,
+  itersPerEpoch: number,
+  maxIters: number,
+): ScheduleSet {
   const maxEpochs = Math.ceil(maxIters / itersPerEpoch);
-  const schedulers = config.paramScheduler.map((c, i) =>
+  const schedulers = paramScheduler.map((c, i) =>
     SCHEDULERS.build(c, { itersPerEpoch, maxIters, maxEpochs }, `paramScheduler.${i}`),
   );
   return new ScheduleSet(schedulers, baseLr);

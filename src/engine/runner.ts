@@ -144,7 +144,7 @@ export class Runner {
     const batchScale = config.autoScaleLr.enable ? (train.batchSize * accumulation) / config.autoScaleLr.baseBatchSize : 1;
     const { optimizer, summary } = buildOptimizer(config, this.model, batchScale);
     this.optimizer = optimizer;
-    this.schedule = buildSchedule(config, optimizer.baseLr, this.itersPerEpoch, this.maxIters);
+    this.schedule = buildSchedule(config.paramScheduler, optimizer.baseLr, this.itersPerEpoch, this.maxIters);
     let trained: Model = this.model;
     if (config.distillation !== null) {
       if (options.teacher === undefined) throw new ConfigError('distillation: build the runner with Runner.create so that the teacher is loaded');

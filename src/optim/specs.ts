@@ -1,18 +1,9 @@
 /**
  * Registry entries of the optimizers (registry `optimizers`) and learning-rate
- * schedulers (registry `schedulers`), plus helpers for the training runner.
- *
- * Runner order:
- * 1. `base = resolveOptimizerDefaults(cfg.optimWrapper.optimizer)`;
- * 2. `{groups} = buildParamGroups(model.namedParameters(), base, cfg.optimWrapper.paramwiseCfg,
- *    {isNormParam: normParamPredicate(model), layerId})`;
- * 3. `OPTIMIZERS.build(cfg.optimWrapper.optimizer, {groups}, 'optimWrapper.optimizer')`;
- * 4. each `cfg.paramScheduler[i]`: `SCHEDULERS.build(c, {itersPerEpoch, maxIters, maxEpochs}, ...)`,
- *    then `new ScheduleSet(schedulers, base.lr)`.
+ * schedulers (registry `schedulers`). The runner builds them through the
+ * registries, in `engine/build.ts` (`buildOptimizer`, `buildSchedule`).
  */
-import { ConfigError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
-import { validateOptions, type ComponentConfig } from '../registry/options.js';
 import type { ParamGroupInput } from './optimizer.js';
 import { ADAMW_DEFAULTS, AdamW, type AdamWOptions } from './adamw.js';
 import { SGD, SGD_DEFAULTS } from './sgd.js';
@@ -22,11 +13,9 @@ import {
   LinearLR,
   MultiStepLR,
   PolyLR,
-  ScheduleSet,
   type ConstantLROptions,
   type CosineAnnealingLROptions,
   type LinearLROptions,
-  type LrScheduler,
   type MultiStepLROptions,
   type PolyLROptions,
   type SchedulerBuildContext,
@@ -151,62 +140,3 @@ export const constantLRSpec: ComponentSpec<ConstantLROptions, ConstantLR, Schedu
 export const OPTIMIZER_SPECS = [adamWSpec, sgdSpec] as const;
 /** The scheduler specs, for registration in the `schedulers` registry. */
 export const SCHEDULER_SPECS = [linearLRSpec, cosineAnnealingLRSpec, polyLRSpec, multiStepLRSpec, constantLRSpec] as const;
-
-/**
- * The base lr and weight decay an optimizer config resolves to (defaults filled
- * in), needed by {@link buildParamGroups} before the optimizer is built.
- * @throws ConfigError for an unknown type or invalid options.
- */
-export function resolveOptimizerDefaults(config: ComponentConfig, path = 'optimWrapper.optimizer'): { lr: number; weightDecay: number } {
-  if (config.type === adamWSpec.name) {
-    const o = validateOptions(adamWSpec, config, adamWSpec.name, path, ['type']);
-    return { lr: o.lr, weightDecay: o.weightDecay };
-  }
-  if (config.type === sgdSpec.name) {
-    const o = validateOptions(sgdSpec, config, sgdSpec.name, path, ['type']);
-    return { lr: o.lr as number, weightDecay: o.weightDecay };
-  }
-  throw new ConfigError(`${path}: unknown optimizer type '${config.type}' (known: ${OPTIMIZER_SPECS.map((s) => s.name).join(', ')})`);
-}
-
-/**
- * Builds the schedulers of a `paramScheduler` list with this module's specs
- * (without the registry) and composes them.
- * @throws ConfigError for an unknown type or invalid options.
- */
-export function buildScheduleSet(
-  configs: readonly ComponentConfig[],
-  context: SchedulerBuildContext,
-  baseLr: number,
-  path = 'paramScheduler',
-): ScheduleSet {
-  const schedulers: LrScheduler[] = configs.map((config, i) => {
-    const at = `${path}.${i}`;
-    switch (config.type) {
-      case linearLRSpec.name:
-        return buildWith(linearLRSpec, config, context, at);
-      case cosineAnnealingLRSpec.name:
-        return buildWith(cosineAnnealingLRSpec, config, context, at);
-      case polyLRSpec.name:
-        return buildWith(polyLRSpec, config, context, at);
-      case multiStepLRSpec.name:
-        return buildWith(multiStepLRSpec, config, context, at);
-      case constantLRSpec.name:
-        return buildWith(constantLRSpec, config, context, at);
-      default:
-        throw new ConfigError(
-          `${at}: unknown scheduler type '${config.type}' (known: ${SCHEDULER_SPECS.map((s) => s.name).join(', ')})`,
-        );
-    }
-  });
-  return new ScheduleSet(schedulers, baseLr);
-}
-
-function buildWith<T extends object, R extends LrScheduler>(
-  spec: ComponentSpec<T, R, SchedulerBuildContext>,
-  config: ComponentConfig,
-  context: SchedulerBuildContext,
-  path: string,
-): R {
-  return spec.build(validateOptions(spec, config, spec.name, path, ['type']), context, path);
-}
