@@ -7,13 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/core/tf.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
 import type { HostTensor } from '../src/checkpoint/host_tensor.js';
-import { AnchorGenerator } from '../src/models/detection/anchor_generator.js';
-import { MlvlPointGenerator } from '../src/models/detection/point_generator.js';
-import { bboxOverlaps } from '../src/models/detection/bbox_overlaps.js';
-import { MaxIoUAssigner, type MaxIoUAssignerOptions } from '../src/models/detection/max_iou_assigner.js';
-import { DeltaXYWHBBoxCoder } from '../src/models/detection/delta_xywh_coder.js';
-import { DistancePointBBoxCoder } from '../src/models/detection/distance_point_coder.js';
-import { FocalLoss, focalLossSpec, sigmoidFocalLoss } from '../src/models/detection/focal_loss.js';
+import { AnchorGenerator } from '../src/models/task_modules/prior_generators/anchor_generator.js';
+import { MlvlPointGenerator } from '../src/models/task_modules/prior_generators/point_generator.js';
+import { bboxOverlaps } from '../src/structures/bbox/bbox_overlaps.js';
+import { MaxIoUAssigner, type MaxIoUAssignerOptions } from '../src/models/task_modules/assigners/max_iou_assigner.js';
+import { DeltaXYWHBBoxCoder } from '../src/models/task_modules/coders/delta_xywh_coder.js';
+import { DistancePointBBoxCoder } from '../src/models/task_modules/coders/distance_point_coder.js';
+import { FocalLoss, focalLossSpec, sigmoidFocalLoss } from '../src/losses/focal_loss.js';
 import {
   L1Loss,
   SmoothL1Loss,
@@ -21,17 +21,17 @@ import {
   l1LossSpec,
   smoothL1Loss,
   smoothL1LossSpec,
-} from '../src/models/detection/smooth_l1_loss.js';
-import { GIoULoss, giouLoss, giouLossElementwise, giouLossSpec } from '../src/models/detection/giou_loss.js';
-import { bceWithLogits } from '../src/models/detection/bce_with_logits.js';
-import { centernessTarget, fcosTargets, gatherRows } from '../src/models/detection/fcos_targets.js';
+} from '../src/losses/smooth_l1_loss.js';
+import { GIoULoss, giouLoss, giouLossElementwise, giouLossSpec } from '../src/losses/giou_loss.js';
+import { bceWithLogits } from '../src/losses/bce_with_logits.js';
+import { centernessTarget, fcosTargets, gatherRows } from '../src/models/task_modules/assigners/fcos_targets.js';
 import {
   batchedNms,
   multiclassNmsPostprocess,
   nms,
   sortIndicesDescending,
   type LevelPredictions,
-} from '../src/models/detection/nms.js';
+} from '../src/structures/bbox/nms.js';
 import { TEST_BACKENDS, useBackend } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/detection/detection_blocks.safetensors', import.meta.url).pathname;

@@ -13,7 +13,7 @@ import type { ComponentSpec } from '../registry/registry.js';
 import { BACKBONES, HEADS, NECKS, type ModelContext } from '../registry/registries.js';
 import type { Batch } from '../structures/data_sample.js';
 import type { DetPrediction } from '../structures/prediction.js';
-import { DENSE_TEST_CFG_SCHEMA, DenseHead } from '../heads/detection/retina_head.js';
+import { DENSE_TEST_CFG_SCHEMA, DenseHead } from '../heads/detection/dense_head.js';
 import { RetinaHead } from '../heads/detection/retina_head.js';
 import { FCOSHead } from '../heads/detection/fcos_head.js';
 import { Model, type LossDict } from './base_model.js';

@@ -3,7 +3,7 @@
  * anchor_free_head.py and base_dense_head.py, read at open-mmlab/mmdetection v3.1.0,
  * mirror eugene123tw/mmdet3.x @ f78af778), over NHWC maps.
  *
- * Targets are computed on the host by `fcosTargets` (src/models/detection); the
+ * Targets are computed on the host by `fcosTargets` (src/models/task_modules/assigners); the
  * three losses run over all levels and images at once.
  */
 import { tf } from '../../core/tf.js';
@@ -18,14 +18,14 @@ import type { HeadContext } from '../../registry/registries.js';
 import type { LossDict } from '../../models/base_model.js';
 import type { DataSample } from '../../structures/data_sample.js';
 import type { DetPrediction } from '../../structures/prediction.js';
-import { MlvlPointGenerator } from '../../models/detection/point_generator.js';
-import { DistancePointBBoxCoder } from '../../models/detection/distance_point_coder.js';
-import { FCOS_INF, centernessTarget, fcosTargets, gatherRows } from '../../models/detection/fcos_targets.js';
-import { FocalLoss } from '../../models/detection/focal_loss.js';
-import { GIoULoss } from '../../models/detection/giou_loss.js';
-import { bceWithLogitsElementwise } from '../../models/detection/bce_with_logits.js';
-import { weightReduceLoss } from '../../models/detection/weight_reduce_loss.js';
-import type { LevelPredictions } from '../../models/detection/nms.js';
+import { MlvlPointGenerator } from '../../models/task_modules/prior_generators/point_generator.js';
+import { DistancePointBBoxCoder } from '../../models/task_modules/coders/distance_point_coder.js';
+import { FCOS_INF, centernessTarget, fcosTargets, gatherRows } from '../../models/task_modules/assigners/fcos_targets.js';
+import { FocalLoss } from '../../losses/focal_loss.js';
+import { GIoULoss } from '../../losses/giou_loss.js';
+import { bceWithLogitsElementwise } from '../../losses/bce_with_logits.js';
+import { weightReduceLoss } from '../../losses/weight_reduce_loss.js';
+import type { LevelPredictions } from '../../structures/bbox/nms.js';
 import {
   DENSE_TEST_CFG_SCHEMA,
   DenseHead,
@@ -41,7 +41,7 @@ import {
   withConfigPath,
   type DenseHeadOutputs,
   type DenseTestCfg,
-} from './retina_head.js';
+} from './dense_head.js';
 import { resolveHeadNumClasses } from '../num_classes.js';
 
 const f32 = Math.fround;

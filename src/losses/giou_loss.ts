@@ -4,8 +4,8 @@
  * `bbox_overlaps(mode='giou', is_aligned=True)`, mmdet 3.x): the union and the
  * enclosing area are clamped to at least `eps`.
  */
-import { tf } from '../../core/tf.js';
-import type { ComponentSpec } from '../../registry/registry.js';
+import { tf } from '../core/tf.js';
+import type { ComponentSpec } from '../registry/registry.js';
 import {
   LOSS_REDUCTIONS,
   assertSameShape,

@@ -13,7 +13,7 @@
  * With `normOnBbox` the targets are divided by the level's stride.
  * Arithmetic is float32 in PyTorch's order, so the decisions at the borders match mmdet's.
  */
-import type { InstanceTargets } from '../../structures/data_sample.js';
+import type { InstanceTargets } from '../../../structures/data_sample.js';
 
 const f32 = Math.fround;
 /** mmdet's INF (1e8), the "no candidate" area and the open end of the last range. */

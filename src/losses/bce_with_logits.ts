@@ -3,7 +3,7 @@
  * (what mmdet's `CrossEntropyLoss(use_sigmoid=True)` computes, e.g. FCOS's
  * centerness loss).
  */
-import { tf } from '../../core/tf.js';
+import { tf } from '../core/tf.js';
 import { assertSameShape } from './weight_reduce_loss.js';
 
 /**

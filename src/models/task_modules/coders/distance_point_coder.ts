@@ -4,8 +4,8 @@
  * mmdet/structures/bbox/transforms.py, mmdet 3.x), used by FCOS: a box is the
  * distances (left, top, right, bottom) from a point to its four sides.
  */
-import { tf } from '../../core/tf.js';
-import { ShapeError, formatShape } from '../../core/errors.js';
+import { tf } from '../../../core/tf.js';
+import { ShapeError, formatShape } from '../../../core/errors.js';
 
 /** Options of {@link DistancePointBBoxCoder}. */
 export interface DistancePointBBoxCoderOptions {

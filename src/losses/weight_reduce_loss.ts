@@ -2,8 +2,8 @@
  * The weighting and reduction shared by mmdetection's losses
  * (`weight_reduce_loss` in mmdet/models/losses/utils.py, mmdet 3.x).
  */
-import { tf } from '../../core/tf.js';
-import { ConfigError, ShapeError, formatShape } from '../../core/errors.js';
+import { tf } from '../core/tf.js';
+import { ConfigError, ShapeError, formatShape } from '../core/errors.js';
 
 /** How an element-wise loss becomes the returned value. */
 export type LossReduction = 'none' | 'mean' | 'sum';

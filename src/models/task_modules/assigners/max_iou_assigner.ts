@@ -19,8 +19,8 @@
  * Quirk kept from mmdet: with `minPosIou = 0` (RetinaNet), a gt that overlaps
  * no prior at all (best IoU 0) claims every prior whose IoU with it is 0.
  */
-import type { InstanceTargets } from '../../structures/data_sample.js';
-import { bboxOverlaps } from './bbox_overlaps.js';
+import type { InstanceTargets } from '../../../structures/data_sample.js';
+import { bboxOverlaps } from '../../../structures/bbox/bbox_overlaps.js';
 
 /** Options of {@link MaxIoUAssigner}; mmdet's argument names in camelCase. */
 export interface MaxIoUAssignerOptions {

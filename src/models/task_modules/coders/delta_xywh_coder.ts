@@ -8,8 +8,8 @@
  * PyTorch's order); `decode` turns predictions back into boxes with tfjs ops
  * (differentiable, e.g. for IoU losses on decoded boxes).
  */
-import { tf } from '../../core/tf.js';
-import { ShapeError, formatShape } from '../../core/errors.js';
+import { tf } from '../../../core/tf.js';
+import { ShapeError, formatShape } from '../../../core/errors.js';
 
 const f32 = Math.fround;
 

@@ -6,9 +6,9 @@
  * RetinaNet in mmdet 3.x regresses its deltas with `L1Loss` (loss_weight 1);
  * `SmoothL1Loss`'s default beta is 1.0 (the old Detectron RetinaNet used 0.11 ≈ 1/9).
  */
-import { tf } from '../../core/tf.js';
-import { ConfigError } from '../../core/errors.js';
-import type { ComponentSpec } from '../../registry/registry.js';
+import { tf } from '../core/tf.js';
+import { ConfigError } from '../core/errors.js';
+import type { ComponentSpec } from '../registry/registry.js';
 import {
   LOSS_REDUCTIONS,
   absWithTorchGrad,

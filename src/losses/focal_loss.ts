@@ -6,9 +6,9 @@
  *   `p_t = p·t + (1 − p)(1 − t)`, `α_t = α·t + (1 − α)(1 − t)`;
  * and mmdet's `FocalLoss` module (mmdet/models/losses/focal_loss.py, 3.x).
  */
-import { tf } from '../../core/tf.js';
-import { ConfigError, ShapeError, formatShape } from '../../core/errors.js';
-import type { ComponentSpec } from '../../registry/registry.js';
+import { tf } from '../core/tf.js';
+import { ConfigError, ShapeError, formatShape } from '../core/errors.js';
+import type { ComponentSpec } from '../registry/registry.js';
 import { bceWithLogitsElementwise } from './bce_with_logits.js';
 import {
   LOSS_REDUCTIONS,
