@@ -4,6 +4,7 @@
  * Integer results must be equal; float results within 1e-5·max(1, |expected|).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sortIndicesDescending } from '../src/core/torch_order.js';
 import { tf } from '../src/core/tf.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
 import type { HostTensor } from '../src/checkpoint/host_tensor.js';
@@ -29,7 +30,6 @@ import {
   batchedNms,
   multiclassNmsPostprocess,
   nms,
-  sortIndicesDescending,
   type LevelPredictions,
 } from '../src/structures/bbox/nms.js';
 import { TEST_BACKENDS, useBackend } from './helpers.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { torchTopkIndices } from '../src/core/torch_order.js';
 import { describe, expect, it } from 'vitest';
 import {
   IoUAccumulator,
@@ -11,7 +12,6 @@ import {
   AccuracyAccumulator,
   defaultTopK,
   topKAccuracy,
-  torchTopkIndices,
 } from '../src/metrics/classification/accuracy.js';
 
 // Fixtures written by test/fixtures/metrics/make_metric_fixtures.py (numpy
