@@ -1,8 +1,9 @@
 /**
- * A tiny deterministic pseudo-random generator (sfc32, seeded through
- * splitmix32) for the synthetic sample datasets. `Math.random` is never used,
- * so the same seed always yields the same files on every platform.
+ * Seeding and distributions of the synthetic sample datasets, on the framework's
+ * {@link Rng}. `Math.random` is never used, so the same seed always yields the
+ * same files on every platform.
  */
+import { Rng } from '../../core/rng.js';
 
 /** splitmix32 step: a well-mixed 32-bit hash of `x`. */
 function splitmix32(x: number): number {
@@ -29,43 +30,26 @@ export function deriveSeed(...parts: ReadonlyArray<number | string>): number {
   return h >>> 0;
 }
 
-/** A seeded sfc32 generator with the few distributions the generators need. */
-export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+/**
+ * The framework's {@link Rng} (sfc32), seeded the way the sample generators
+ * always were, with the few extra distributions they need.
+ */
+export class Prng extends Rng {
   private spareNormal: number | null = null;
 
   /** Creates a generator from any integer `seed` (default `0`). */
   constructor(seed = 0) {
-    const s = seed >>> 0;
-    this.a = splitmix32(s);
-    this.b = splitmix32(this.a ^ 0x1234567);
-    this.c = splitmix32(this.b ^ 0x89abcdef);
-    this.d = 1;
+    super();
+    const a = splitmix32(seed >>> 0);
+    const b = splitmix32(a ^ 0x1234567);
+    const c = splitmix32(b ^ 0x89abcdef);
+    this.setState([a, b, c, 1]);
     for (let i = 0; i < 12; i++) this.nextUint32();
-  }
-
-  /** The next raw 32-bit unsigned integer. */
-  nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
   }
 
   /** A float uniform in `[0, 1)`. */
   next(): number {
-    return this.nextUint32() / 4294967296;
-  }
-
-  /** A float uniform in `[lo, hi)`. */
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
+    return this.random();
   }
 
   /** An integer uniform in `[lo, hi]` (both inclusive). */
@@ -79,7 +63,7 @@ export class Prng {
   }
 
   /** A standard normal sample (Box–Muller, caching the spare value). */
-  normal(): number {
+  override normal(): number {
     if (this.spareNormal !== null) {
       const v = this.spareNormal;
       this.spareNormal = null;
