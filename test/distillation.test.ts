@@ -10,7 +10,7 @@ import { validateConfig } from '../src/config/schema.js';
 import { buildModel } from '../src/models/build_model.js';
 import { saveWeights } from '../src/checkpoint/weights.js';
 import { Runner } from '../src/engine/runner.js';
-import { readJsonlLog, type TrainLogRecord } from '../src/engine/jsonl_log.js';
+import { readJsonlLog, type TrainLogRecord } from '../src/structures/train_log.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
 import { useBackend, quietProgress } from './helpers.js';
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { swinLayerId } from '../src/backbones/swin/swin_layer_id.js';
 import { tf } from '../src/core/tf.js';
 import { Module } from '../src/nn/module.js';
 import { Linear } from '../src/nn/layers/linear.js';
@@ -16,7 +17,6 @@ import {
   buildParamGroups,
   formatParamGroups,
   normParamPredicate,
-  swinLayerId,
   type ParamGroupsResult,
 } from '../src/optim/param_groups.js';
 import {

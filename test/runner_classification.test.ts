@@ -9,7 +9,7 @@ import { validateConfig, type RootConfig } from '../src/config/schema.js';
 import { Runner } from '../src/engine/runner.js';
 import { NonFiniteLossError } from '../src/engine/train_step.js';
 import { readCheckpoint } from '../src/engine/checkpoint.js';
-import { readJsonlLog, type TrainLogRecord } from '../src/engine/jsonl_log.js';
+import { readJsonlLog, type TrainLogRecord } from '../src/structures/train_log.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
 import { DataError } from '../src/core/errors.js';
 import { useBackend, quietProgress } from './helpers.js';

@@ -5,7 +5,7 @@
  */
 import type { tf } from '../core/tf.js';
 import { Module } from '../nn/module.js';
-import type { LayerId } from '../optim/param_groups.js';
+import type { LayerId } from '../nn/layer_id.js';
 
 /** One output feature map of a backbone or neck. */
 export interface FeatureSpec {

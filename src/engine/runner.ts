@@ -22,7 +22,7 @@ import { Distiller, buildTeacher } from './distillation.js';
 import { ImageClassifier } from '../models/image_classifier.js';
 import { evaluate } from './evaluate.js';
 import { CheckpointManager, readCheckpoint, type CheckpointContent, type TrainingState } from './checkpoint.js';
-import { JsonlLog, readJsonlLog, type TrainLogRecord } from './jsonl_log.js';
+import { JsonlLog, readJsonlLog, type TrainLogRecord } from '../structures/train_log.js';
 import { ProgressPrinter } from './progress.js';
 
 /** Options of {@link Runner}, mostly from the command line. */

@@ -4,9 +4,11 @@ import { Module } from '../nn/module.js';
 import type { Backbone } from '../backbones/backbone.js';
 import type { Batch } from '../structures/data_sample.js';
 import type { Prediction } from '../structures/prediction.js';
+import type { LossDict } from '../structures/loss_dict.js';
 
-/** Named scalar loss terms; the runner sums them. */
-export type LossDict = Record<string, tf.Scalar>;
+/** Named scalar loss terms (defined with the data structures, below the heads). */
+export type { LossDict };
+
 
 /** The tasks the framework trains. */
 export type Task = 'classification' | 'segmentation' | 'detection';

@@ -6,6 +6,7 @@
 import { ConfigError } from '../core/errors.js';
 import type { Module, Parameter } from '../nn/module.js';
 import type { ParamGroupInput, ParamRef } from './optimizer.js';
+import type { LayerId } from '../nn/layer_id.js';
 
 /** Class names of normalisation layers (matched against `constructor.name`). */
 export const NORM_LAYER_NAMES: ReadonlySet<string> = new Set([
@@ -38,14 +39,6 @@ export interface ParamwiseOptions {
   customKeys?: Record<string, unknown>;
   /** Layer-wise learning-rate decay rate (null = off). Default null. */
   layerDecayRate?: number | null;
-}
-
-/** A parameter's layer id for layer-wise lr decay: `lr scale = rate^(numLayers + 1 − layerId)`. */
-export interface LayerId {
-  /** Depth of the parameter: 0 for the stem … `numLayers + 1` for everything after the backbone. */
-  layerId: number;
-  /** Number of backbone layers (blocks). */
-  numLayers: number;
 }
 
 /** Options of {@link buildParamGroups}. */
@@ -114,54 +107,6 @@ export function normParamPredicate(model: Module, normLayerNames: ReadonlySet<st
     for (const [name] of module.namedParameters(prefix)) names.add(name);
   }
   return (name) => names.has(name);
-}
-
-/**
- * Layer id of a parameter of a Swin Transformer for layer-wise lr decay, after
- * mmpretrain's `SwinTransformer.get_layer_depth`, on this framework's names
- * (`<prefix>layers.{i}.blocks.{j}`, `<prefix>layers.{i}.downsample`). With
- * `numLayers = Σ depths`:
- *
- * - `patch_embed.*` → 0;
- * - `absolute_pos_embed` → 0 (default; mmpretrain's Swin has no rule for it and
- *   gives it `numLayers + 1`: pass `absPosEmbedAtStem: false` to match);
- * - block j of stage i → `1 + Σ depths[:i] + j`;
- * - `layers.{i}.downsample.*` → `Σ depths[:i+1]`, i.e. the id of stage i's last
- *   block (mmpretrain: `reduction`/`norm` of the downsample → `sum(depths[:i+1])`);
- * - anything else (out norms `norm{i}`, necks, heads, names without `prefix`) → `numLayers + 1`.
- *
- * @param prefix the backbone's name prefix. Default `'backbone.'`.
- */
-export function swinLayerId(
-  name: string,
-  depths: readonly number[],
-  options: { prefix?: string; absPosEmbedAtStem?: boolean } = {},
-): LayerId {
-  const prefix = options.prefix ?? 'backbone.';
-  const absAtStem = options.absPosEmbedAtStem ?? true;
-  const numLayers = depths.reduce((a, b) => a + b, 0);
-  const top = { layerId: numLayers + 1, numLayers };
-  if (!name.startsWith(prefix)) return top;
-  const rest = name.slice(prefix.length);
-  if (rest.startsWith('patch_embed.')) return { layerId: 0, numLayers };
-  if (rest === 'absolute_pos_embed') return absAtStem ? { layerId: 0, numLayers } : top;
-  const parts = rest.split('.');
-  if (parts[0] === 'layers' && parts.length >= 3) {
-    const stage = Number(parts[1]);
-    if (!Number.isInteger(stage) || stage < 0 || stage >= depths.length) {
-      throw new ConfigError(`swinLayerId: '${name}' names stage ${parts[1]}, but depths has ${depths.length} stages`);
-    }
-    const before = depths.slice(0, stage).reduce((a, b) => a + b, 0);
-    if (parts[2] === 'downsample') return { layerId: before + depths[stage], numLayers };
-    if (parts[2] === 'blocks' && parts.length >= 4) {
-      const block = Number(parts[3]);
-      if (!Number.isInteger(block) || block < 0 || block >= depths[stage]) {
-        throw new ConfigError(`swinLayerId: '${name}' names block ${parts[3]}, but stage ${stage} has ${depths[stage]} blocks`);
-      }
-      return { layerId: before + block + 1, numLayers };
-    }
-  }
-  return top;
 }
 
 /** Learning-rate scale of a layer: `rate^(numLayers + 1 − layerId)` (mmpretrain's `decay_rate**(max_id − layer_id − 1)`). */

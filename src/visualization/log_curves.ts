@@ -1,6 +1,6 @@
 /** Loss, learning-rate and metric curves of a run, from its JSONL log. */
 import { join } from 'node:path';
-import { readJsonlLog, type TrainLogRecord, type ValLogRecord } from '../engine/jsonl_log.js';
+import { readJsonlLog, type TrainLogRecord, type ValLogRecord } from '../structures/train_log.js';
 import { DataError } from '../core/errors.js';
 import { writeLinePanelsPng, type LinePanel } from './svg_chart.js';
 

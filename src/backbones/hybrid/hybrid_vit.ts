@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { Backbone, type FeatureSpec } from '../backbone.js';
 import { RESNET_DEFAULTS, ResNet, type ResNetOptions } from '../resnet/resnet.js';
 import { VIT_DEFAULTS, VisionTransformer, type VisionTransformerOptions } from '../vit/vision_transformer.js';
-import type { LayerId } from '../../optim/param_groups.js';
+import type { LayerId } from '../../nn/layer_id.js';
 
 /** Options of {@link HybridViT}. */
 export interface HybridViTOptions {

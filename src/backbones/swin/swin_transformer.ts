@@ -10,7 +10,8 @@ import { PatchEmbed } from './patch_embed.js';
 import { PatchMerging } from './patch_merging.js';
 import { SwinBlock } from './swin_block.js';
 import { SWIN_ARCHS } from './presets.js';
-import { swinLayerId, type LayerId } from '../../optim/param_groups.js';
+import type { LayerId } from '../../nn/layer_id.js';
+import { swinLayerId } from './swin_layer_id.js';
 import { archPreset } from '../arch_preset.js';
 
 /**

@@ -5,7 +5,7 @@ import { LayerNorm } from '../../nn/layers/layer_norm.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { Dropout } from '../../nn/layers/dropout.js';
 import { normal, truncNormal, zeros } from '../../nn/init.js';
-import type { LayerId } from '../../optim/param_groups.js';
+import type { LayerId } from '../../nn/layer_id.js';
 import { Backbone, type FeatureSpec } from '../backbone.js';
 import { PatchEmbed } from '../swin/patch_embed.js';
 import { VitBlock, VIT_LN_EPS } from './block.js';

@@ -11,7 +11,7 @@ import { Conv2d } from '../../nn/layers/conv2d.js';
 import { initConv } from '../../nn/layers/conv_module.js';
 import type { ComponentConfig, OptionsSchema } from '../../registry/options.js';
 import { LOSSES } from '../../registry/registries.js';
-import type { LossDict } from '../../models/base_model.js';
+import type { LossDict } from '../../structures/loss_dict.js';
 import type { DataSample, InstanceTargets } from '../../structures/data_sample.js';
 import type { DetPrediction } from '../../structures/prediction.js';
 import { multiclassNmsPostprocess, type BoxDecoder, type LevelPredictions } from '../../structures/bbox/nms.js';

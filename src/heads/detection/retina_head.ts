@@ -17,7 +17,7 @@ import { ConvModule, parseNormCfg, type NormCfg } from '../../nn/layers/conv_mod
 import type { ComponentConfig, OptionsSchema } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import type { HeadContext } from '../../registry/registries.js';
-import type { LossDict } from '../../models/base_model.js';
+import type { LossDict } from '../../structures/loss_dict.js';
 import type { DataSample } from '../../structures/data_sample.js';
 import type { DetPrediction } from '../../structures/prediction.js';
 import { AnchorGenerator, type AnchorGeneratorOptions } from '../../models/task_modules/prior_generators/anchor_generator.js';

@@ -4,9 +4,9 @@ import { Rng } from '../core/rng.js';
 import type { RootConfig } from '../config/schema.js';
 import type { Model } from '../models/base_model.js';
 import { sampleForImage, type Batch, type DataSample } from '../structures/data_sample.js';
-import { benchmark, type BenchmarkResult } from '../apis/benchmark.js';
-import { buildOptimizer } from './build.js';
-import { TrainStep } from './train_step.js';
+import { benchmark, type BenchmarkResult } from './benchmark.js';
+import { buildOptimizer } from '../engine/build.js';
+import { TrainStep } from '../engine/train_step.js';
 
 /** Options of {@link trainStepBenchmark}. */
 export interface TrainStepBenchmarkOptions {
