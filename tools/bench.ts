@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
   const results: Record<string, BenchmarkResult> = {};
   results.forward = await benchmark(() => tf.tidy(() => model.forwardRaw(images)), { batch, warmup, iterations });
   if (flagBool(args, 'train')) {
-    const { trainStepBenchmark } = await import('../src/engine/train_step_benchmark.js');
+    const { trainStepBenchmark } = await import('../src/apis/train_step_benchmark.js');
     results.train = await trainStepBenchmark(model, config, { batch, height: h, width: w, warmup, iterations });
   }
   console.log(`${file} on ${backend}, batch ${batch}, ${h}x${w}, ${model.numParameters().toLocaleString('en')} parameters`);
