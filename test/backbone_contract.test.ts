@@ -22,7 +22,7 @@ import type { Backbone, FeatureSpec } from '../src/backbones/backbone.js';
 import type { Neck } from '../src/necks/neck.js';
 import type { ComponentConfig } from '../src/registry/options.js';
 import { SWIN_ARCHS } from '../src/backbones/swin/presets.js';
-import { useBackend } from './helpers.js';
+import { useBackend, TRAIN_BACKEND } from './helpers.js';
 
 /** One backbone configuration under test. */
 interface BackboneCase {
@@ -212,7 +212,7 @@ const ALL_NECKS = Object.entries(NECK_CASES).flatMap(([type, sets]) =>
 describe.each(ALL_CASES)('backbone contract on wasm: $label', (c) => {
   let backbone: Backbone;
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TRAIN_BACKEND);
     backbone = BACKBONES.build(c.config, {}, 'backbone');
   });
   afterAll(() => backbone.dispose());

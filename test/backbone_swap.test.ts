@@ -16,7 +16,7 @@ import { buildModel } from '../src/models/build_model.js';
 import type { Model } from '../src/models/base_model.js';
 import type { FeatureSpec } from '../src/backbones/backbone.js';
 import type { Neck } from '../src/necks/neck.js';
-import { useBackend } from './helpers.js';
+import { useBackend, TRAIN_BACKEND } from './helpers.js';
 
 const CONFIGS = new URL('../configs/', import.meta.url).pathname;
 const TASKS = ['classification', 'segmentation', 'detection'];
@@ -136,7 +136,7 @@ describe.each(PAIRS)('%s vs %s', (swinFile, resnetFile, backboneType) => {
   let swin: Config;
   let resnet: Config;
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TRAIN_BACKEND);
     swin = await loadConfig(`${CONFIGS}${swinFile}`);
     resnet = await loadConfig(`${CONFIGS}${resnetFile}`);
   });

@@ -32,7 +32,7 @@ import { preprocessImage } from '../src/apis/inputs.js';
 import { inferDetection } from '../src/apis/infer_detection.js';
 import { writeShapesDataset } from '../src/datasets/sample/write_shapes_dataset.js';
 import { buildModel } from '../src/models/build_model.js';
-import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend, quietProgress } from './helpers.js';
+import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend, quietProgress, TRAIN_BACKEND } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/detectors/detectors.safetensors', import.meta.url).pathname;
 const CONFIGS = new URL('../configs/detection/', import.meta.url).pathname;
@@ -287,7 +287,7 @@ describe('detection configs', () => {
 });
 
 describe('detectors in the runner, prediction frame, CocoMetric and inference (wasm)', () => {
-  beforeAll(async () => useBackend('wasm'));
+  beforeAll(async () => useBackend(TRAIN_BACKEND));
 
   it.each(['RetinaNet', 'FCOS'] as const)('a short %s run on a dozen images lowers the loss (first vs last logged interval)', async (kind) => {
     const runner = new Runner(tinyConfig(kind, { valDataloader: null, valEvaluator: null }), { workDir: join(root, `${kind}_run`), progress: quietProgress() });

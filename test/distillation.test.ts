@@ -12,7 +12,7 @@ import { saveWeights } from '../src/checkpoint/weights.js';
 import { Runner } from '../src/engine/runner.js';
 import { readJsonlLog, type TrainLogRecord } from '../src/structures/train_log.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
-import { useBackend, quietProgress } from './helpers.js';
+import { useBackend, quietProgress, TRAIN_BACKEND } from './helpers.js';
 
 const fx = new URL('./fixtures/configs/', import.meta.url).pathname;
 
@@ -55,7 +55,7 @@ describe('distillation losses match their formulas', () => {
 describe('the runner trains a DeiT student against a frozen teacher', () => {
   let root = '';
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(TRAIN_BACKEND);
     root = mkdtempSync(join(tmpdir(), 'densekit-distill-'));
     await writeStripesImageFolder(join(root, 'data'), { numTrainPerClass: 4, numValPerClass: 2, size: 32, seed: 9 });
   });

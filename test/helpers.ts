@@ -7,8 +7,17 @@ import { readSafetensors } from '../src/checkpoint/safetensors.js';
 import { toFloat32 } from '../src/checkpoint/host_tensor.js';
 import { ProgressPrinter } from '../src/engine/progress.js';
 
-/** The backends every parity test runs on. */
-export const TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
+/**
+ * Whether this run is the native-backend pass of CI (`DENSEKIT_BACKEND=tensorflow`,
+ * after `npm run setup-native`): the backend-sensitive suites then run on `tensorflow`.
+ */
+const NATIVE_PASS = process.env.DENSEKIT_BACKEND === 'tensorflow';
+
+/** The backends every parity test runs on: cpu and wasm, or only tensorflow in the native pass. */
+export const TEST_BACKENDS: BackendName[] = NATIVE_PASS ? ['tensorflow'] : ['cpu', 'wasm'];
+
+/** The backend of the training and whole-model tests: wasm, or tensorflow in the native pass. */
+export const TRAIN_BACKEND: BackendName = NATIVE_PASS ? 'tensorflow' : 'wasm';
 
 /** Activates a backend quietly. */
 export async function useBackend(name: BackendName): Promise<void> {

@@ -12,7 +12,7 @@ import { readCheckpoint } from '../src/engine/checkpoint.js';
 import { readJsonlLog, type TrainLogRecord } from '../src/structures/train_log.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
 import { DataError } from '../src/core/errors.js';
-import { useBackend, quietProgress } from './helpers.js';
+import { useBackend, quietProgress, TRAIN_BACKEND } from './helpers.js';
 
 const CONFIG = new URL('./fixtures/configs/tiny_cls.ts', import.meta.url).pathname;
 let root = '';
@@ -31,7 +31,7 @@ function trainLosses(workDir: string): Map<number, number> {
 }
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TRAIN_BACKEND);
   root = mkdtempSync(join(tmpdir(), 'densekit-runner-'));
   data = join(root, 'stripes');
   await writeStripesImageFolder(data, { numTrainPerClass: 6, numValPerClass: 2, size: 32, seed: 3 });

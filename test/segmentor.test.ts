@@ -26,7 +26,7 @@ import { inferSegmentation, segmentImageFile } from '../src/apis/infer_segmentat
 import { configuredNumClasses, withDataRoot, type InferWriter } from '../src/apis/infer_task.js';
 import type { Batch, DataSample } from '../src/structures/data_sample.js';
 import type { SegPrediction } from '../src/structures/prediction.js';
-import { expectClose, useBackend, quietProgress } from './helpers.js';
+import { expectClose, useBackend, quietProgress, TRAIN_BACKEND } from './helpers.js';
 
 const CONFIGS = new URL('../configs/segmentation/', import.meta.url).pathname;
 const SWIN_TV = new URL('./fixtures/swin/swin_small_tv.pth', import.meta.url).pathname;
@@ -92,7 +92,7 @@ function manualLogits(model: EncoderDecoder, x: tf.Tensor4D, ori: [number, numbe
 }
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TRAIN_BACKEND);
   root = mkdtempSync(join(tmpdir(), 'densekit-seg-'));
   shapes = join(root, 'shapes');
   await writeShapesDataset(shapes, { numTrain: 12, numVal: 4, seed: 7 });

@@ -21,7 +21,7 @@ import { readJsonlLog, type TrainLogRecord, type ValLogRecord } from '../src/str
 import { buildModel } from '../src/models/build_model.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
 import type { Batch } from '../src/structures/data_sample.js';
-import { maxAbsDiff, quietProgress, useBackend } from './helpers.js';
+import { maxAbsDiff, quietProgress, useBackend, TRAIN_BACKEND } from './helpers.js';
 
 const CONFIG = new URL('./fixtures/configs/tiny_cls.ts', import.meta.url).pathname;
 let root = '';
@@ -50,7 +50,7 @@ function sliceBatch(batch: Batch, from: number, to: number): Batch {
 }
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TRAIN_BACKEND);
   root = mkdtempSync(join(tmpdir(), 'densekit-train-options-'));
   data = join(root, 'stripes');
   await writeStripesImageFolder(data, { numTrainPerClass: 6, numValPerClass: 2, size: 32, seed: 3 });

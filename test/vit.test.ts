@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config/load_config.js';
 import { ROOT_SCHEMA } from '../src/config/schema.js';
 import { validateOptions } from '../src/registry/options.js';
 import type { Module } from '../src/nn/module.js';
-import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend } from './helpers.js';
+import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend, TRAIN_BACKEND } from './helpers.js';
 
 const dir = new URL('./fixtures/vit/', import.meta.url).pathname;
 const configs = new URL('../configs/', import.meta.url).pathname;
@@ -389,7 +389,7 @@ describe('ViT options, layer ids, conversion and configs', () => {
 });
 
 describe('the ViTDet pyramid plugs into the detection and segmentation models unchanged', () => {
-  beforeAll(async () => useBackend('wasm'));
+  beforeAll(async () => useBackend(TRAIN_BACKEND));
 
   const vit = { type: 'VisionTransformer', arch: null, embedDim: 32, depth: 1, numHeads: 2, patchSize: 16, imgSize: 96, outputMode: 'pyramid' };
   it.each([
@@ -412,7 +412,7 @@ describe('the ViTDet pyramid plugs into the detection and segmentation models un
 });
 
 describe('ViT / DeiT presets have the published parameter counts (1000-class heads)', () => {
-  beforeAll(async () => useBackend('wasm'));
+  beforeAll(async () => useBackend(TRAIN_BACKEND));
 
   const presetClassifier = (arch: string, depth: number | null = null): ImageClassifier =>
     classifier({ arch, embedDim: null, depth, numHeads: null, patchSize: 16, imgSize: 224 }, { numClasses: 1000 });

@@ -2,7 +2,8 @@
  * Backend selection.
  *
  * Preference order when nothing is requested:
- *   1. `tensorflow` — `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, if importable;
+ *   1. `tensorflow` — `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, if importable
+ *      (the latter is what `npm run setup-native` builds from PyPI's TensorFlow C library);
  *   2. `wasm` — `@tensorflow/tfjs-backend-wasm` (XNNPACK), with the training kernels it lacks
  *      added by {@link registerWasmTrainingKernels};
  *   3. `cpu` — plain JavaScript.
@@ -10,6 +11,9 @@
  * A backend can be forced with the `--backend` flag of every tool or with the
  * `DENSEKIT_BACKEND` environment variable (the flag wins).
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { ConfigError } from './errors.js';
 import { registerWasmTrainingKernels } from './wasm_kernels/register.js';
@@ -35,9 +39,35 @@ let announced: string | null = null;
 /** Node packages that provide the `tensorflow` backend, in order of preference. */
 const NODE_BINDINGS = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
+const requireFromHere = createRequire(import.meta.url);
+
+/**
+ * Why `pkg` cannot provide the backend without importing it: not installed, or
+ * installed without its native addon (its install script did not run or could not
+ * download libtensorflow). Null when the addon is there.
+ */
+function missingNativeAddon(pkg: string): string | null {
+  let root: string;
+  try {
+    root = dirname(requireFromHere.resolve(`${pkg}/package.json`));
+  } catch {
+    return 'not installed';
+  }
+  const addon = join(root, 'lib', 'napi-v8', 'tfjs_binding.node');
+  return existsSync(addon) ? null : `installed without its native addon (${addon} is missing)`;
+}
+
 async function tryLoadNodeBinding(): Promise<{ loaded: string | null; reasons: string[] }> {
   const reasons: string[] = [];
+  // TensorFlow's INFO lines (CPU feature notes) on stderr; warnings and errors still show.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   for (const pkg of NODE_BINDINGS) {
+    const missing = missingNativeAddon(pkg);
+    if (missing !== null) {
+      // Importing it anyway would register its kernels and then fail, leaving them behind.
+      reasons.push(`${pkg}: ${missing}`);
+      continue;
+    }
     try {
       // A variable specifier keeps TypeScript from requiring the optional package's types.
       const specifier: string = pkg;
@@ -50,6 +80,16 @@ async function tryLoadNodeBinding(): Promise<{ loaded: string | null; reasons: s
     }
   }
   return { loaded: null, reasons };
+}
+
+/**
+ * The library the `tensorflow` backend runs on, e.g. `TensorFlow 2.21.0, CPU`
+ * (tfjs-node's backend exposes the C library's `TF_Version` and whether it placed ops on a GPU).
+ */
+export function nativeLibraryDescription(): string {
+  const backend = tf.backend() as unknown as { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };
+  const version = backend.binding?.TF_Version ?? 'unknown version';
+  return `TensorFlow ${version}, ${backend.isUsingGpuDevice === true ? 'GPU' : 'CPU'}`;
 }
 
 async function activate(name: BackendName): Promise<boolean> {
@@ -97,7 +137,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         throw new ConfigError(
           `Backend 'tensorflow' requested (from ${source}) but neither @tensorflow/tfjs-node-gpu nor ` +
             `@tensorflow/tfjs-node could be loaded:\n  ${reasons.join('\n  ')}\n` +
-            `Install one of them (see README, "GPU set-up") or choose --backend wasm.`,
+            `Install one of them, or build @tensorflow/tfjs-node from PyPI's TensorFlow with \`npm run setup-native\` ` +
+            `(see README, "Backends and GPU set-up"), or choose --backend wasm.`,
         );
       }
       detail = `requested by ${source}, provided by ${loaded}`;
@@ -124,6 +165,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
   await tf.ready();
   if (chosen === 'cpu') silenceCpuNodeHint();
+  if (chosen === 'tensorflow') detail += `; ${nativeLibraryDescription()}`;
   const message = `densekit: using backend '${chosen}' (${detail})`;
   if (log !== null && announced !== message) {
     log(message);

@@ -1,4 +1,5 @@
 import { tf } from '../../core/tf.js';
+import { withExplicitPadding } from '../../nn/functional/explicit_padding.js';
 import { ConfigError } from '../../core/errors.js';
 import { ModuleList } from '../../nn/module.js';
 import type { Conv2d } from '../../nn/layers/conv2d.js';
@@ -138,7 +139,8 @@ export class ResNet extends Backbone {
   forward(images: tf.Tensor4D): tf.Tensor4D[] {
     return tf.tidy(() => {
       let x = tf.relu(this.bn1.forward(this.conv1.forward(images))); // [B, H/2, W/2, stem]
-      x = tf.maxPool(x, 3, 2, 1); // [B, H/4, W/4, stem]
+      const pooled = withExplicitPadding(x, [[1, 1], [1, 1]], -Infinity);
+      x = tf.maxPool(pooled.input, 3, 2, pooled.pad); // [B, H/4, W/4, stem]
       const outs: tf.Tensor4D[] = [];
       const outIndices = this.options.outIndices; // sorted
       const last = outIndices[outIndices.length - 1];

@@ -1,4 +1,5 @@
 import { tf } from '../../core/tf.js';
+import { withExplicitPadding } from '../functional/explicit_padding.js';
 import { ShapeError, formatShape } from '../../core/errors.js';
 import { Module, type Parameter } from '../module.js';
 import { torchDefaultBias, torchDefaultWeight } from '../init.js';
@@ -68,9 +69,8 @@ export class Conv2d extends Module {
       // tfjs has no gradient for dilated convolutions: dilate the kernel with zeros instead.
       if (dh > 1 || dw > 1) filter = dilateKernel(filter, dh, dw);
       const [ph, pw] = this.padding;
-      const pad: [[number, number], [number, number], [number, number], [number, number]] | number =
-        ph === pw ? ph : [[0, 0], [ph, ph], [pw, pw], [0, 0]];
-      return tf.fused.conv2d({ x, filter, strides: this.stride, pad, bias: this.bias?.value });
+      const { input, pad } = withExplicitPadding(x, [[ph, ph], [pw, pw]]);
+      return tf.fused.conv2d({ x: input, filter, strides: this.stride, pad, bias: this.bias?.value });
     });
   }
 }
