@@ -34,7 +34,7 @@ export interface RgbPixels {
   width: number;
   height: number;
   /** Default: `data.length / (width·height)`, which must be 3 or 4. */
-  channels?: 3 | 4;
+  channels?: number;
 }
 
 /** What {@link Predictor.predict} takes: pixels, or a `[H, W, 3]` tensor of RGB values in 0..255. */
