@@ -86,30 +86,43 @@ export type PredictionResult = ClassificationResult | SegmentationResult | Detec
 export interface PredictorOptions {
   /** Class names; default: the `classes` of the config's test, val or train dataset, else none. */
   classNames?: string[] | null;
+  /** The test pipeline's transform configs; default: the config's `testDataloader` (or `valDataloader`) pipeline. */
+  testPipeline?: readonly unknown[];
 }
 
 /** Transforms that read files; the predictor hands the decoded image to the rest of the test pipeline. */
 const FILE_LOADERS = new Set(['LoadImageFromFile', 'LoadAnnotations']);
 
+/** `config[section].dataset`, when it is an object (works on raw and validated configs). */
+function datasetOf(config: object, section: string): Record<string, unknown> | null {
+  const loader = (config as Record<string, unknown>)[section];
+  const ds = isPlainObject(loader) ? loader.dataset : undefined;
+  return isPlainObject(ds) ? ds : null;
+}
+
 /** The `classes` of the config's test, val or train dataset (first found), else null. */
-export function datasetClassNames(config: RootConfig): string[] | null {
-  for (const section of [config.testDataloader, config.valDataloader, config.trainDataloader]) {
-    const ds = section?.dataset;
-    if (isPlainObject(ds) && Array.isArray(ds.classes)) return ds.classes.map(String);
+export function datasetClassNames(config: Config | RootConfig): string[] | null {
+  for (const section of ['testDataloader', 'valDataloader', 'trainDataloader']) {
+    const ds = datasetOf(config, section);
+    if (ds !== null && Array.isArray(ds.classes)) return ds.classes.map(String);
   }
   return null;
 }
 
 /**
- * The config's test (or val) pipeline without its file-loading transforms.
+ * The transform configs of the config's test (or val) pipeline.
  * @throws DataError when the config has no such pipeline.
  */
-export function inMemoryTestPipeline(config: RootConfig): Pipeline {
-  const loader = config.testDataloader ?? config.valDataloader;
-  const pipeline = loader !== null && isPlainObject(loader.dataset) ? loader.dataset.pipeline : undefined;
-  if (!Array.isArray(pipeline)) {
+export function testPipelineOf(config: Config | RootConfig): unknown[] {
+  const ds = datasetOf(config, 'testDataloader') ?? datasetOf(config, 'valDataloader');
+  if (ds === null || !Array.isArray(ds.pipeline)) {
     throw new DataError('The config has no testDataloader.dataset.pipeline (or valDataloader) to preprocess images with');
   }
+  return ds.pipeline;
+}
+
+/** A test pipeline without its file-loading transforms (`LoadImageFromFile`, `LoadAnnotations`). */
+export function inMemoryPipeline(pipeline: readonly unknown[]): Pipeline {
   const kept = pipeline.filter((t) => !(isPlainObject(t) && typeof t.type === 'string' && FILE_LOADERS.has(t.type)));
   return buildPipeline(kept, 'testDataloader.dataset.pipeline');
 }
@@ -169,7 +182,7 @@ export class Predictor {
     model.eval();
     this.task = model.task;
     this.classNames = options.classNames !== undefined ? options.classNames : datasetClassNames(config);
-    this.pipeline = inMemoryTestPipeline(config);
+    this.pipeline = inMemoryPipeline(options.testPipeline ?? testPipelineOf(config));
   }
 
   /**
@@ -238,16 +251,23 @@ export interface CreatePredictorOptions extends PredictorOptions {
 }
 
 /**
- * Validates a resolved config (plain data, no `_base_`), builds its model,
- * loads weights and returns a {@link Predictor}.
+ * Builds the model of a resolved config (plain data, no `_base_`), loads
+ * weights and returns a {@link Predictor}. Only what inference needs is
+ * validated: `model`, the test pipeline and the dataset's `classes`; the
+ * dataloaders' datasets, evaluators and optimizer are not built (the browser
+ * build registers no datasets).
  * @throws ConfigError naming the bad key; CheckpointError naming the bad tensor.
  */
 export function createPredictor(config: Config | RootConfig, options: CreatePredictorOptions = {}): { predictor: Predictor; report: LoadReport | null } {
+  const configName = options.configName ?? '<config>';
   if ('_base_' in config) {
-    throw new ConfigError(`${options.configName ?? '<config>'}: has _base_; pass a resolved config (\`densekit print-config --json\`) or load it with loadConfig in Node`);
+    throw new ConfigError(`${configName}: has _base_; pass a resolved config (\`densekit print-config --json\`) or load it with loadConfig in Node`);
   }
-  const root = validateConfig(config as Config, options.configName ?? '<config>');
-  const model = buildModel(root, configuredNumClasses(root));
+  if (!isPlainObject(config.model)) throw new ConfigError(`${configName}: model: expected an object`);
+  const testPipeline = options.testPipeline ?? testPipelineOf(config);
+  const classNames = options.classNames !== undefined ? options.classNames : datasetClassNames(config);
+  const root = validateConfig({ model: config.model }, configName);
+  const model = buildModel(root, classNames !== null ? classNames.length : configuredNumClasses(root));
   let report: LoadReport | null = null;
   try {
     if (options.weights !== undefined) {
@@ -255,7 +275,7 @@ export function createPredictor(config: Config | RootConfig, options: CreatePred
       const state = options.weights instanceof Map ? options.weights : decodeSafetensors(options.weights as Uint8Array | ArrayBuffer, name).tensors;
       report = loadHostStateInto(model, state, { strict: options.strict, source: name });
     }
-    return { predictor: new Predictor(model, root, options), report };
+    return { predictor: new Predictor(model, root, { classNames, testPipeline }), report };
   } catch (err) {
     model.dispose();
     throw err;
