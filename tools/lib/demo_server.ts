@@ -73,8 +73,8 @@ export function listConfigs(): string[] {
 }
 
 /** A config file resolved and validated, with the class names Node would show. */
-export async function resolvedConfigJson(file: string): Promise<{ config: Record<string, unknown>; classNames: string[] | null }> {
-  const raw = await loadConfig(file);
+export async function resolvedConfigJson(file: string, cfgOptions: string[] = []): Promise<{ config: Record<string, unknown>; classNames: string[] | null }> {
+  const raw = await loadConfig(file, { cfgOptions });
   const root = validateConfig(raw, file);
   const classNames = datasetClassNames(root) ?? detectionMeta(root).classNames;
   return { config: raw, classNames };
@@ -90,7 +90,7 @@ function repoPath(urlPath: string): string | null {
  * Serves the demo on `127.0.0.1:port` (0: a free port):
  * `/` the page, `/app.js` the bundle (built first with {@link buildDemoBundle}),
  * `/wasm/*` the tfjs wasm binaries, `/api/configs` the config list,
- * `/api/config?path=F` a resolved config, `/repo/<path>` any repository file.
+ * `/api/config?path=F[&cfg=k=v...]` a resolved config (with `--cfg-options`), `/repo/<path>` any repository file.
  */
 export async function serveDemo(port = 0, bundleDir = join(REPO_ROOT, 'dist/demo')): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -112,7 +112,7 @@ export async function serveDemo(port = 0, bundleDir = join(REPO_ROOT, 'dist/demo
         if (url.pathname === '/api/config') {
           const file = repoPath(`/${url.searchParams.get('path') ?? ''}`);
           if (file === null || !existsSync(file)) return send(404, `config not found: ${url.searchParams.get('path')}`);
-          return send(200, JSON.stringify(await resolvedConfigJson(file)), TYPES['.json']);
+          return send(200, JSON.stringify(await resolvedConfigJson(file, url.searchParams.getAll('cfg'))), TYPES['.json']);
         }
         if (url.pathname.startsWith('/repo/')) return sendFile(repoPath(url.pathname.slice('/repo'.length)));
         send(404, `not found: ${url.pathname}`);
