@@ -149,6 +149,7 @@ export * from './registry/registries.js';
 export type { ComponentSpec } from './registry/registry.js';
 export { buildModel } from './models/build_model.js';
 export { Model, type Task } from './models/base_model.js';
+export { Backbone } from './backbones/backbone.js';
 export { Module } from './nn/module.js';
 export { Runner, type RunnerOptions, type TrainResult } from './engine/runner.js';
 export { loadWeightsInto, saveWeights, readWeights } from './checkpoint/weights.js';
