@@ -14,7 +14,7 @@
  */
 
 import { CheckpointError, formatShape } from '../core/errors.js';
-import type { ByteSource } from './byte_source.js';
+import type { ByteSource } from './buffer_source.js';
 import { DTYPE_INFO, type HostDType } from './host_tensor.js';
 
 /** Largest header accepted, as in the reference implementation (100 MB). */

@@ -9,26 +9,12 @@ import { CheckpointError } from '../core/errors.js';
 import type { LoadReport, Module } from '../nn/module.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readPth, extractStateDict } from './pth/read_pth.js';
-import { toFloat32, toInt32, type HostTensor } from './host_tensor.js';
+import type { HostTensor } from './host_tensor.js';
+import { hostToTensor, tensorToHost } from './host_to_tensor.js';
 import { convertStateDict, formatConversionReport } from './convert/convert.js';
 import type { ConversionReport, HostStateDict } from './convert/layout.js';
 
-/** Host tensor → tfjs tensor (floats as float32, integers and bools as int32). */
-export function hostToTensor(t: HostTensor, name = 'tensor'): tf.Tensor {
-  if (t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16' || t.dtype === 'bfloat16') {
-    return tf.tensor(toFloat32(t).data, t.shape, 'float32');
-  }
-  return tf.tensor(toInt32(t, name).data, t.shape, 'int32');
-}
-
-/** tfjs tensor → host tensor (float32 or int32), reading its data synchronously. */
-export function tensorToHost(t: tf.Tensor): HostTensor {
-  if (t.dtype === 'float32') return { dtype: 'float32', shape: [...t.shape], data: t.dataSync() as Float32Array };
-  if (t.dtype === 'int32' || t.dtype === 'bool') {
-    return { dtype: 'int32', shape: [...t.shape], data: Int32Array.from(t.dataSync() as ArrayLike<number>) };
-  }
-  throw new CheckpointError(`Cannot store a tensor of dtype ${t.dtype}`);
-}
+export { hostToTensor, tensorToHost } from './host_to_tensor.js';
 
 /** The result of reading a weights file. */
 export interface ReadWeightsResult {

@@ -26,6 +26,26 @@ export async function decodeImageFile(path: string): Promise<HostImage & { data:
   }
 }
 
+/**
+ * Decodes an encoded image (JPEG, PNG, WebP bytes) like {@link decodeImageFile}.
+ * @param name used in the error message (default `<buffer>`).
+ * @throws DataError when the bytes are not a readable image.
+ */
+export async function decodeImageBytes(bytes: Uint8Array, name = '<buffer>'): Promise<HostImage & { data: Uint8Array }> {
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+      .rotate() // EXIF orientation
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width, channels: 3 };
+  } catch (err) {
+    throw new DataError(`Cannot decode image ${name}: ${(err as Error).message} (expected JPEG, PNG or WebP bytes)`);
+  }
+}
+
 /** Encodes an RGB uint8 image as PNG or JPEG (by extension) and writes it. */
 export async function writeImageFile(path: string, img: HostImage & { data: Uint8Array }): Promise<void> {
   const pipeline = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {

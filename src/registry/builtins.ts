@@ -1,50 +1,22 @@
 /**
- * Registers every built-in component once. Tools and tests import this module;
- * external code adds its own components to the same registries.
+ * Registers every built-in component once (the portable ones of
+ * `builtins_portable.ts`, then datasets, file loading, metrics and checkpoint
+ * layouts, which need Node). Tools and tests import this module; external code
+ * adds its own components to the same registries.
  */
-import { BACKBONES, DATASETS, HEADS, LOSSES, METRICS, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
-import { fpnSpec } from '../necks/fpn.js';
-import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
-import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
-import { fpnHeadSpec } from '../heads/segmentation/fpn_head.js';
-import { diceLossSpec } from '../losses/dice_loss.js';
-import { adamWSpec, constantLRSpec, cosineAnnealingLRSpec, linearLRSpec, multiStepLRSpec, polyLRSpec, sgdSpec } from '../optim/specs.js';
+import { DATASETS, METRICS, TRANSFORMS } from './registries.js';
+import { registerPortableBuiltins } from './builtins_portable.js';
 import { accuracyMetricSpec } from '../evaluation/accuracy_metric.js';
 import { imageFolderSpec } from '../datasets/image_folder.js';
 import { loadImageFromFileSpec } from '../datasets/transforms/load_image.js';
-import { normalizeSpec } from '../datasets/transforms/normalize.js';
-import { resizeEdgeSpec, resizeSpec } from '../datasets/transforms/resize.js';
-import { centerCropSpec } from '../datasets/transforms/center_crop.js';
-import { colorJitterSpec } from '../datasets/transforms/color_jitter.js';
 import { loadAnnotationsSpec } from '../datasets/transforms/load_annotations.js';
-import { padSpec } from '../datasets/transforms/pad.js';
-import { photoMetricDistortionSpec } from '../datasets/transforms/photo_metric_distortion.js';
-import { randomCropSpec } from '../datasets/transforms/random_crop.js';
-import { randomFlipSpec } from '../datasets/transforms/random_flip.js';
-import { randomResizeSpec } from '../datasets/transforms/random_resize.js';
-import { randomResizedCropSpec } from '../datasets/transforms/random_resized_crop.js';
 import { segDatasetSpec } from '../datasets/seg_dataset.js';
 import { ade20kDatasetSpec } from '../datasets/ade20k.js';
 import { cocoDetectionSpec } from '../datasets/coco_detection.js';
-import { swinTransformerSpec } from '../backbones/swin/spec.js';
-import { linearClsHeadSpec } from '../heads/classification/linear_cls_head.js';
-import { imageClassifierSpec } from '../models/image_classifier.js';
-import { crossEntropyLossSpec } from '../losses/cross_entropy_loss.js';
-import { visionTransformerSpec } from '../backbones/vit/spec.js';
-import { vitClsHeadSpec } from '../heads/classification/vit_cls_head.js';
 import { vitTimmLayout } from '../checkpoint/convert/vit_layouts.js';
-import { focalLossSpec } from '../losses/focal_loss.js';
-import { l1LossSpec, smoothL1LossSpec } from '../losses/smooth_l1_loss.js';
-import { giouLossSpec } from '../losses/giou_loss.js';
-import { retinaHeadSpec } from '../heads/detection/retina_head.js';
-import { fcosHeadSpec } from '../heads/detection/fcos_head.js';
-import { fcosSpec, retinaNetSpec, singleStageDetectorSpec } from '../models/one_stage_detector.js';
 import { cocoMetricSpec } from '../evaluation/coco_metric.js';
-import { resNetSpec } from '../backbones/resnet/spec.js';
-import { hybridViTSpec } from '../backbones/hybrid/spec.js';
 import { registerLayoutConverter } from '../checkpoint/convert/convert.js';
 import { resnetTorchvisionLayout } from '../checkpoint/convert/resnet_layouts.js';
-import { encoderDecoderSpec } from '../models/encoder_decoder.js';
 import { iouMetricSpec } from '../evaluation/iou_metric.js';
 
 let done = false;
@@ -53,59 +25,17 @@ let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  BACKBONES.register(swinTransformerSpec);
-  HEADS.register(linearClsHeadSpec);
-  NECKS.register(fpnSpec);
-  HEADS.register(uperHeadSpec);
-  HEADS.register(fcnHeadSpec);
-  HEADS.register(fpnHeadSpec);
-  LOSSES.register(diceLossSpec);
-  MODELS.register(imageClassifierSpec);
-  LOSSES.register(crossEntropyLossSpec);
+  registerPortableBuiltins();
   DATASETS.register(imageFolderSpec);
   DATASETS.register(segDatasetSpec);
   DATASETS.register(ade20kDatasetSpec);
   DATASETS.register(cocoDetectionSpec);
   TRANSFORMS.register(loadImageFromFileSpec);
-  TRANSFORMS.register(resizeSpec);
-  TRANSFORMS.register(resizeEdgeSpec);
-  TRANSFORMS.register(centerCropSpec);
-  TRANSFORMS.register(normalizeSpec);
   TRANSFORMS.register(loadAnnotationsSpec);
-  TRANSFORMS.register(randomResizedCropSpec);
-  TRANSFORMS.register(randomFlipSpec);
-  TRANSFORMS.register(colorJitterSpec);
-  TRANSFORMS.register(photoMetricDistortionSpec);
-  TRANSFORMS.register(randomResizeSpec);
-  TRANSFORMS.register(randomCropSpec);
-  TRANSFORMS.register(padSpec);
-  OPTIMIZERS.register(adamWSpec);
-  OPTIMIZERS.register(sgdSpec);
-  SCHEDULERS.register(linearLRSpec);
-  SCHEDULERS.register(cosineAnnealingLRSpec);
-  SCHEDULERS.register(polyLRSpec);
-  SCHEDULERS.register(multiStepLRSpec);
-  SCHEDULERS.register(constantLRSpec);
   METRICS.register(accuracyMetricSpec);
-  MODELS.register(encoderDecoderSpec);
   METRICS.register(iouMetricSpec);
-  BACKBONES.register(resNetSpec);
-  BACKBONES.register(hybridViTSpec);
   registerLayoutConverter(resnetTorchvisionLayout);
-  // Detection: losses, dense heads, one-stage detectors, COCO metric.
-  LOSSES.register(focalLossSpec);
-  LOSSES.register(l1LossSpec);
-  LOSSES.register(smoothL1LossSpec);
-  LOSSES.register(giouLossSpec);
-  HEADS.register(retinaHeadSpec);
-  HEADS.register(fcosHeadSpec);
-  MODELS.register(retinaNetSpec);
-  MODELS.register(fcosSpec);
-  MODELS.register(singleStageDetectorSpec);
   METRICS.register(cocoMetricSpec);
-  // Vision Transformer / DeiT.
-  BACKBONES.register(visionTransformerSpec);
-  HEADS.register(vitClsHeadSpec);
   registerLayoutConverter(vitTimmLayout);
 }
 
