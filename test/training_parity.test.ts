@@ -93,7 +93,7 @@ describe.each(TEST_BACKENDS)('training parity with PyTorch (%s)', (backend) => {
     model.train();
 
     const { optimizer } = buildOptimizer(config, model, 1);
-    const schedule = buildSchedule(config, optimizer.baseLr, 1, config.trainCfg?.maxIters ?? STEPS);
+    const schedule = buildSchedule(config.paramScheduler, optimizer.baseLr, 1, config.trainCfg?.maxIters ?? STEPS);
     const step = new TrainStep(model, optimizer, {
       clipMaxNorm: config.optimWrapper?.clipGrad?.maxNorm ?? null,
       clipNormType: config.optimWrapper?.clipGrad?.normType,
