@@ -26,14 +26,18 @@ export interface PeakHolder {
 
 /** Result of {@link auditPeakMemory}. */
 export interface PeakMemoryAudit {
-  /** Peak of `tf.memory().numBytes` during the step. */
+  /**
+   * Peak of `tf.memory().numBytes` during the step. tfjs counts bytes per tensor handle, so a
+   * buffer shared by several tensors (reshape views, tape clones on cpu) counts several times there;
+   * the holders count each buffer once and sum to less.
+   */
   peakBytes: number;
   /** Bytes held before the step (weights, optimizer state, inputs). */
   baselineBytes: number;
   /** Kernel calls before the peak, of all calls in the step. */
   peakAtCall: number;
   totalCalls: number;
-  /** Bytes live at the peak that were allocated during the step, by producing kernel, largest first. */
+  /** Unique buffers live at the peak that kernels made during the step, by producing kernel, largest first. */
   holders: PeakHolder[];
 }
 
@@ -92,8 +96,10 @@ export function auditPeakMemory(step: () => void): PeakMemoryAudit {
     // The tape saves tensors as clones (the Identity kernel, a copy on wasm) inside the producing
     // kernel's call, before that kernel's outputs are seen here: credit a clone to its source's producer.
     const source = params.kernelName === 'Identity' && e.state.kernelDepth > 0 ? params.inputs?.x : undefined;
+    const inputIds = new Set(Object.values(params.inputs ?? {}).map((t) => t?.dataId));
     for (const t of outputs) {
-      if (producers.has(t.dataId)) continue;
+      // A buffer shared with an input (Reshape; Identity on cpu) is the input's: counted already, or older than the step.
+      if (producers.has(t.dataId) || inputIds.has(t.dataId)) continue;
       const bytes = t.size * bytesPerElement(t.dtype);
       if (source !== undefined && source.dataId !== t.dataId) {
         const from = producers.get(source.dataId);
@@ -130,6 +136,7 @@ export function formatPeakAudit(audit: PeakMemoryAudit, limit = 20): string {
   const lines = [
     `peak tensor bytes ${mb(audit.peakBytes)} = ${mb(audit.baselineBytes)} before the step (weights, optimizer state, batch) + ${mb(stepBytes)} allocated in it, ` +
       `reached at kernel call ${audit.peakAtCall} of ${audit.totalCalls}`,
+    `  live buffers made in the step: ${mb(audit.holders.reduce((a, h) => a + h.bytes, 0))} (each buffer once; tfjs counts shared buffers per tensor)`,
     `  ${'holder (phase:kernel that produced it)'.padEnd(44)} ${'MiB'.padStart(9)} ${'buffers'.padStart(8)} ${'% of step'.padStart(9)}`,
   ];
   for (const h of audit.holders.slice(0, limit)) {
