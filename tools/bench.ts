@@ -3,6 +3,8 @@
  * on the selected backend, with random inputs.
  *
  *   npm run bench -- --config F [--batch N] [--size HxW] [--iters K] [--warmup W] [--train] [--json out.json]
+ *   npm run bench -- --config F --train --memory   # also: who holds the peak tensor bytes of a training step
+ *   npm run bench -- --config F --profile          # also: per-kernel time tables of a forward and a training step
  */
 import { writeFileSync } from 'node:fs';
 import { tf } from '../src/core/tf.js';
@@ -19,8 +21,10 @@ const FLAGS: Record<string, FlagSpec> = {
   warmup: { kind: 'number', help: 'untimed iterations first (default 2)' },
   train: { kind: 'boolean', help: 'also time training steps (forward, backward, optimizer update)' },
   json: { kind: 'string', help: 'also write the results as JSON' },
+  memory: { kind: 'boolean', help: 'with --train: print the top holders (by producing kernel) of the peak tensor bytes of a training step' },
+  profile: { kind: 'boolean', help: 'print per-kernel time tables (kernel, calls, total ms, %) of one forward and one training step' },
 };
-const USAGE = usage('npm run bench -- --config F [--batch N] [--size HxW] [--train]', FLAGS);
+const USAGE = usage('npm run bench -- --config F [--batch N] [--size HxW] [--train [--memory]] [--profile]', FLAGS);
 
 function parseSize(text: string | undefined): [number, number] {
   if (text === undefined) return [224, 224];
@@ -53,6 +57,33 @@ async function main(argv: string[]): Promise<void> {
       `${name.padEnd(8)} ${r.imagesPerSecond.toFixed(2)} img/s  ${r.msPerIteration.toFixed(0)} ms/iter  ` +
         `peak tensors ${mib(r.peakTensorBytes)}  peak RSS ${mib(r.peakRssBytes)}  wasm heap ${mib(r.wasmHeapBytes)}`,
     );
+  }
+  if (flagBool(args, 'memory') && !flagBool(args, 'train')) throw new UsageError('--memory audits a training step: add --train');
+  if (flagBool(args, 'profile')) {
+    const { profileKernels, formatKernelTable } = await import('../src/apis/kernel_profile.js');
+    const forward = await profileKernels(() => tf.tidy(() => model.forwardRaw(images)));
+    console.log(formatKernelTable('forward', forward));
+    const { trainStepRunner } = await import('../src/apis/train_step_benchmark.js');
+    const runner = trainStepRunner(model, config, { batch, height: h, width: w });
+    try {
+      runner.run(); // the optimizer creates its state in the first step; profile a steady one
+      console.log(formatKernelTable('training step', await profileKernels(() => runner.run())));
+    } finally {
+      runner.dispose();
+    }
+  }
+  if (flagBool(args, 'memory')) {
+    const { auditPeakMemory, formatPeakAudit } = await import('../src/apis/memory_audit.js');
+    const { trainStepRunner } = await import('../src/apis/train_step_benchmark.js');
+    const runner = trainStepRunner(model, config, { batch, height: h, width: w });
+    try {
+      runner.run(); // optimizer state exists from here on, so both audited steps allocate alike
+      console.log(`training step memory (batch ${batch}, ${h}x${w}):`);
+      console.log(formatPeakAudit(auditPeakMemory(() => runner.run())));
+      console.log(`peak RSS of the process ${mib(process.resourceUsage().maxRSS * 1024)}`);
+    } finally {
+      runner.dispose();
+    }
   }
   const json = flagString(args, 'json');
   if (json !== undefined) writeFileSync(json, JSON.stringify({ config: file, backend, batch, size: [h, w], results }, null, 2));

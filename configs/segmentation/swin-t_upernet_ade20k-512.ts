@@ -23,7 +23,9 @@ export default {
     '../_base_/schedules/schedule_160k_adamw_swin.ts',
   ],
   model: {
-    backbone: { arch: 'tiny', windowSize: 7, dropPathRate: 0.3, useAbsPosEmbed: false, patchNorm: true },
+    // withCp (mmdet's with_cp): true recomputes each Swin block's activations in backward instead of
+    // keeping them — less peak memory, for a second forward of every block. Useful with batch 16.
+    backbone: { arch: 'tiny', windowSize: 7, dropPathRate: 0.3, useAbsPosEmbed: false, patchNorm: true, withCp: false },
     decodeHead: { numClasses: 150 },
     auxiliaryHead: { numClasses: 150 },
     testCfg: { mode: 'whole' },

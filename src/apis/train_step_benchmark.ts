@@ -46,8 +46,14 @@ export function syntheticBatch(model: Model, n: number, h: number, w: number, nu
   return { inputs: tf.randomNormal([n, h, w, 3]) as tf.Tensor4D, samples };
 }
 
-/** Times training steps of `model` with the config's optimizer (AdamW if the config has none). */
-export async function trainStepBenchmark(model: Model, config: RootConfig, options: TrainStepBenchmarkOptions): Promise<BenchmarkResult> {
+/** A repeatable synthetic training step of a model: `run()` does forward, backward and update; `dispose()` frees its state. */
+export interface TrainStepRunner {
+  run(): void;
+  dispose(): void;
+}
+
+/** Builds {@link TrainStepRunner} for `model` with the config's optimizer (AdamW if the config has none); puts the model in training mode until disposed. */
+export function trainStepRunner(model: Model, config: RootConfig, options: Pick<TrainStepBenchmarkOptions, 'batch' | 'height' | 'width' | 'numClasses'>): TrainStepRunner {
   const withOptimizer: RootConfig =
     config.optimWrapper !== null
       ? config
@@ -65,17 +71,25 @@ export async function trainStepBenchmark(model: Model, config: RootConfig, optio
   const step = new TrainStep(model, optimizer, { clipMaxNorm: withOptimizer.optimWrapper?.clipGrad?.maxNorm ?? null });
   const batch = syntheticBatch(model, options.batch, options.height, options.width, options.numClasses ?? 10, new Rng(0));
   let iter = 0;
+  return {
+    run: () => {
+      step.accumulate(batch, iter);
+      step.apply(iter++);
+    },
+    dispose: () => {
+      tf.dispose(batch.inputs);
+      optimizer.dispose();
+      model.eval();
+    },
+  };
+}
+
+/** Times training steps of `model` with the config's optimizer (AdamW if the config has none). */
+export async function trainStepBenchmark(model: Model, config: RootConfig, options: TrainStepBenchmarkOptions): Promise<BenchmarkResult> {
+  const runner = trainStepRunner(model, config, options);
   try {
-    return await benchmark(
-      () => {
-        step.accumulate(batch, iter);
-        step.apply(iter++);
-      },
-      { batch: options.batch, warmup: options.warmup, iterations: options.iterations },
-    );
+    return await benchmark(() => runner.run(), { batch: options.batch, warmup: options.warmup, iterations: options.iterations });
   } finally {
-    tf.dispose(batch.inputs);
-    optimizer.dispose();
-    model.eval();
+    runner.dispose();
   }
 }

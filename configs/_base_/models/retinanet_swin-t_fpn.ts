@@ -28,6 +28,9 @@ export default {
       dropPathRate: 0.2,
       patchNorm: true,
       outIndices: [1, 2, 3],
+      // Activation checkpointing (mmdet's with_cp): true recomputes each block's activations in
+      // backward instead of keeping them — less peak memory for a second forward of every block.
+      withCp: false,
     },
     neck: { type: 'FPN', outChannels: 256, startLevel: 0, addExtraConvs: 'on_input', numOuts: 5 },
     bboxHead: {

@@ -1,5 +1,6 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../nn/module.js';
+import { checkpoint } from '../../nn/checkpoint.js';
 import type { Conv2d } from '../../nn/layers/conv2d.js';
 import { BatchNorm2d } from '../../nn/layers/batch_norm.js';
 import { conv3x3, zeroNormWeight, type Downsample, type ResBlock } from './common.js';
@@ -19,7 +20,7 @@ export class BasicBlock extends Module implements ResBlock {
   readonly bn2: BatchNorm2d;
   readonly downsample: Downsample | null;
 
-  constructor(inChannels: number, planes: number, stride: number, downsample: Downsample | null) {
+  constructor(inChannels: number, planes: number, stride: number, downsample: Downsample | null, readonly withCp = false) {
     super();
     this.conv1 = this.addModule('conv1', conv3x3(inChannels, planes, stride));
     this.bn1 = this.addModule('bn1', new BatchNorm2d(planes));
@@ -28,7 +29,13 @@ export class BasicBlock extends Module implements ResBlock {
     this.downsample = downsample === null ? null : this.addModule('downsample', downsample);
   }
 
+  /** `[B, H, W, C_in]` → `[B, H/stride, W/stride, C_out]`; with `withCp` in training, intermediates are recomputed in backward. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    if (this.withCp && this.training) return checkpoint(this, (t: tf.Tensor4D) => this.forwardBlock(t), x);
+    return this.forwardBlock(x);
+  }
+
+  private forwardBlock(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let y = tf.relu(this.bn1.forward(this.conv1.forward(x)));
       y = this.bn2.forward(this.conv2.forward(y));

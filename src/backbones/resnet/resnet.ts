@@ -44,6 +44,8 @@ export interface ResNetOptions {
   normEval: boolean;
   /** Zero the scale of the last BatchNorm of each residual branch, so blocks start as identities. Default false. */
   zeroInitResidual: boolean;
+  /** Activation checkpointing per block in training (mmdet's `with_cp`): a block keeps no intermediates in forward and recomputes them in backward; saves memory, costs a second forward of each block. Default false. */
+  withCp: boolean;
 }
 
 /** Defaults of {@link ResNetOptions}. */
@@ -57,6 +59,7 @@ export const RESNET_DEFAULTS: ResNetOptions = {
   frozenStages: -1,
   normEval: false,
   zeroInitResidual: false,
+  withCp: false,
 };
 
 /** {@link ResNetOptions} after checking: the depth known, the stem width resolved. */
@@ -103,7 +106,7 @@ export class ResNet extends Backbone {
       for (let j = 0; j < blocks; j++) {
         const s = j === 0 ? stride : 1;
         const downsample = j === 0 && (s !== 1 || inplanes !== planes * expansion) ? new Downsample(inplanes, planes * expansion, s) : null;
-        list.push(new Block(inplanes, planes, s, downsample));
+        list.push(new Block(inplanes, planes, s, downsample, o.withCp));
         inplanes = planes * expansion;
       }
       if (o.zeroInitResidual) for (const block of list) block.zeroInitLastNorm();
@@ -183,5 +186,6 @@ export function resolveResNetOptions(o: ResNetOptions): ResolvedResNetOptions {
   if (!Number.isInteger(o.frozenStages) || o.frozenStages < -1 || o.frozenStages > 4) {
     throw new ConfigError(`ResNet: frozenStages ${o.frozenStages} is outside [-1, 4]`);
   }
+  if (typeof o.withCp !== 'boolean') throw new ConfigError(`ResNet: withCp must be true or false, got ${JSON.stringify(o.withCp)}`);
   return { ...o, depth: o.depth as ResNetDepth, stemChannels, outIndices: [...o.outIndices].sort((a, b) => a - b) };
 }

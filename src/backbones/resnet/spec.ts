@@ -22,6 +22,7 @@ export const resNetSpec: ComponentSpec<ResNetOptions, ResNet, BackboneContext> =
     frozenStages: '-1: none; 0: stem conv1/bn1; k: stem and layer1..k (no gradients, eval mode)',
     normEval: 'keep every BatchNorm in eval mode while training (mmdet norm_eval; usual when fine-tuning detectors)',
     zeroInitResidual: 'zero-initialise the last BatchNorm scale of each residual block',
+    withCp: 'activation checkpointing per residual block (mmdet with_cp): recompute intermediates in backward to save memory',
   },
   build: (options) => new ResNet(options),
 };

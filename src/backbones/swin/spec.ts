@@ -33,6 +33,7 @@ export const swinTransformerSpec: ComponentSpec<SwinTransformerOptions, SwinTran
     patchNorm: 'LayerNorm after patch embedding',
     outIndices: 'stages whose (normalised) outputs are returned',
     frozenStages: '-1: none; 0: patch embedding; k: patch embedding and stages 1..k',
+    withCp: 'activation checkpointing per block (mmdet with_cp): recompute block intermediates in backward to save memory',
   },
   build: (options) => new SwinTransformer(options),
 };

@@ -4,6 +4,7 @@ import { LayerNorm } from '../../nn/layers/layer_norm.js';
 import { DropPath } from '../../nn/layers/dropout.js';
 import { WindowAttention } from './window_attention.js';
 import { Mlp } from './mlp.js';
+import { checkpoint } from '../../nn/checkpoint.js';
 import { padBottomRight, roll2d, shiftedWindowMask, windowPartition, windowReverse } from './window_ops.js';
 
 /** Options of {@link SwinBlock}. */
@@ -19,6 +20,8 @@ export interface SwinBlockOptions {
   dropRate: number;
   attnDropRate: number;
   dropPath: number;
+  /** Activation checkpointing in training (see {@link checkpoint}). Default false. */
+  withCp?: boolean;
 }
 
 /**
@@ -60,8 +63,14 @@ export class SwinBlock extends Module {
     this.mlp = this.addModule('mlp', new Mlp(o.dim, Math.floor(o.dim * o.mlpRatio), o.dropRate));
   }
 
-  /** `[B, H, W, C]` → `[B, H, W, C]`. */
+  /** `[B, H, W, C]` → `[B, H, W, C]`; with `withCp` in training, intermediates are recomputed in backward. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    if (this.options.withCp === true && this.training) return checkpoint(this, (t: tf.Tensor4D) => this.forwardBlock(t), x);
+    return this.forwardBlock(x);
+  }
+
+  /** The block computation, `[B, H, W, C]` → `[B, H, W, C]`. */
+  private forwardBlock(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const attended = this.shiftedWindowAttention(this.norm1.forward(x) as tf.Tensor4D);
       const y = x.add(this.dropPath.forward(attended)) as tf.Tensor4D;

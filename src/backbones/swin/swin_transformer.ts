@@ -55,6 +55,8 @@ export interface SwinTransformerOptions {
   outIndices: number[];
   /** Freeze the patch embedding (0) and stages 1..k (k ≥ 1); -1 freezes nothing. Default -1. */
   frozenStages: number;
+  /** Activation checkpointing per block in training (mmdet's `with_cp`): a block keeps no intermediates in forward and recomputes them in backward; saves memory, costs a second forward of each block. Default false. */
+  withCp: boolean;
 }
 
 /** Defaults of {@link SwinTransformerOptions}. */
@@ -77,6 +79,7 @@ export const SWIN_DEFAULTS: SwinTransformerOptions = {
   patchNorm: true,
   outIndices: [0, 1, 2, 3],
   frozenStages: -1,
+  withCp: false,
 };
 
 /** One stage: blocks, then (except the last stage) patch merging. */
@@ -150,6 +153,7 @@ export class SwinTransformer extends Backbone {
             dropRate: o.dropRate,
             attnDropRate: o.attnDropRate,
             dropPath: totalBlocks > 1 ? (o.dropPathRate * blockId) / (totalBlocks - 1) : 0,
+            withCp: o.withCp,
           }),
         );
         blockId++;
@@ -237,5 +241,6 @@ export function resolveSwinOptions(
   if (o.frozenStages < -1 || o.frozenStages > depths.length) {
     throw new ConfigError(`SwinTransformer: frozenStages ${o.frozenStages} is outside [-1, ${depths.length}]`);
   }
+  if (typeof o.withCp !== 'boolean') throw new ConfigError(`SwinTransformer: withCp must be true or false, got ${JSON.stringify(o.withCp)}`);
   return { ...o, embedDim, depths: [...depths], numHeads: [...numHeads] };
 }

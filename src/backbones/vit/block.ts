@@ -4,6 +4,7 @@ import { LayerNorm } from '../../nn/layers/layer_norm.js';
 import { DropPath } from '../../nn/layers/dropout.js';
 import { Mlp } from '../swin/mlp.js';
 import { Attention } from './attention.js';
+import { checkpoint } from '../../nn/checkpoint.js';
 
 /** LayerNorm epsilon of timm's (and DeiT's, mmpretrain's) ViT: `partial(nn.LayerNorm, eps=1e-6)`. */
 export const VIT_LN_EPS = 1e-6;
@@ -19,6 +20,8 @@ export interface VitBlockOptions {
   attnDropRate: number;
   /** Stochastic depth of both residual branches. */
   dropPath: number;
+  /** Activation checkpointing in training (see {@link checkpoint}). Default false. */
+  withCp?: boolean;
 }
 
 /**
@@ -47,8 +50,14 @@ export class VitBlock extends Module {
     this.mlp = this.addModule('mlp', new Mlp(o.dim, Math.floor(o.dim * o.mlpRatio), o.dropRate));
   }
 
-  /** `[B, N, C]` → `[B, N, C]`. */
+  /** `[B, N, C]` → `[B, N, C]`; with `withCp` in training, intermediates are recomputed in backward. */
   forward(x: tf.Tensor3D): tf.Tensor3D {
+    if (this.options.withCp === true && this.training) return checkpoint(this, (t: tf.Tensor3D) => this.forwardBlock(t), x);
+    return this.forwardBlock(x);
+  }
+
+  /** The block computation, `[B, N, C]` → `[B, N, C]`. */
+  private forwardBlock(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
       const y = x.add(this.dropPath.forward(this.attn.forward(this.norm1.forward(x) as tf.Tensor3D))) as tf.Tensor3D;
       return y.add(this.dropPath.forward(this.mlp.forward(this.norm2.forward(y)))) as tf.Tensor3D;

@@ -35,6 +35,7 @@ export const visionTransformerSpec: ComponentSpec<VisionTransformerOptions, Visi
     outputMode: "'featmap' (stride-16 NHWC maps), 'tokens' ([B,1,T,C] for VisionTransformerClsHead) or 'pyramid' (ViTDet strides 4..32)",
     pyramidChannels: "'pyramid': width of every level after detectron2's 1x1+3x3 conv+LN projection (null: C/4, C/2, C, C, no projection)",
     frozenStages: '-1: none; 0: embeddings; k: embeddings and blocks 0..k-1 (k = depth: also the final norm)',
+    withCp: 'activation checkpointing per block (mmdet with_cp): recompute block intermediates in backward to save memory',
   },
   build: (options) => new VisionTransformer(options),
 };

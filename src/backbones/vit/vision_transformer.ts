@@ -57,6 +57,8 @@ export interface VisionTransformerOptions {
   pyramidChannels: number | null;
   /** -1: none; 0: patch embedding, tokens and position embedding; k: also blocks 0..k-1 (k = depth: also `norm`). Default -1. */
   frozenStages: number;
+  /** Activation checkpointing per block in training (mmdet's `with_cp`): a block keeps no intermediates in forward and recomputes them in backward; saves memory, costs a second forward of each block. Default false. */
+  withCp: boolean;
 }
 
 /** Defaults of {@link VisionTransformerOptions}. */
@@ -80,6 +82,7 @@ export const VIT_DEFAULTS: VisionTransformerOptions = {
   outputMode: 'featmap',
   pyramidChannels: null,
   frozenStages: -1,
+  withCp: false,
 };
 
 /** Options with the preset applied and every index normalised. */
@@ -193,6 +196,7 @@ export class VisionTransformer extends Backbone {
           dropRate: o.dropRate,
           attnDropRate: o.attnDropRate,
           dropPath: o.depth > 1 ? (o.dropPathRate * i) / (o.depth - 1) : 0,
+          withCp: o.withCp,
         }),
       );
     }
@@ -379,5 +383,6 @@ export function resolveVitOptions(o: VisionTransformerOptions): ResolvedVitOptio
   if (!Number.isInteger(o.frozenStages) || o.frozenStages < -1 || o.frozenStages > depth) {
     throw new ConfigError(`VisionTransformer: frozenStages ${o.frozenStages} is outside [-1, ${depth}]`);
   }
+  if (typeof o.withCp !== 'boolean') throw new ConfigError(`VisionTransformer: withCp must be true or false, got ${JSON.stringify(o.withCp)}`);
   return { ...o, embedDim, depth, numHeads, outIndices, posGrid, outputMode: o.outputMode as VitOutputMode };
 }

@@ -6,6 +6,7 @@ import { conv2DBackpropFilterWasmConfig } from './conv2d_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise_conv2d_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise_conv2d_backprop_input.js';
 import { maxPoolGradWasmConfig } from './max_pool_grad.js';
+import { identitySharingWasmConfig } from './identity.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted_segment_sum.js';
 
 /** Kernels the wasm backend does not have: added unless something already provides them. */
@@ -17,12 +18,13 @@ const MISSING_KERNELS: readonly tf.KernelConfig[] = [
 ];
 
 /** Kernels the wasm backend ships with wrong results: replaced by ours. */
-const REPLACED_KERNELS: readonly tf.KernelConfig[] = [maxPoolGradWasmConfig];
+const REPLACED_KERNELS: readonly tf.KernelConfig[] = [maxPoolGradWasmConfig, identitySharingWasmConfig];
 
 /**
  * Registers, for backend 'wasm', the training kernels that `@tensorflow/tfjs-backend-wasm` lacks —
  * `Conv2DBackpropFilter`, `UnsortedSegmentSum` (gradient of `gather`) and the two gradients of
- * `depthwiseConv2d` — and replaces its `MaxPoolGrad`, which is wrong for many pool geometries.
+ * `depthwiseConv2d` — and replaces its `MaxPoolGrad`, which is wrong for many pool geometries, and its
+ * `Identity`, which copies every tensor the gradient tape saves (ours shares the buffer).
  *
  * Idempotent: it can be called any number of times, before or after the backend is initialised.
  * A missing kernel that is already registered (by an earlier call, or natively by a later tfjs

@@ -2,6 +2,7 @@ import { tf } from '../../core/tf.js';
 import { ShapeError, formatShape } from '../../core/errors.js';
 import { Module, type Parameter } from '../module.js';
 import { ones, zeros } from '../init.js';
+import { isRecomputing } from '../checkpoint.js';
 
 /** Options of {@link BatchNorm2d}. */
 export interface BatchNorm2dOptions {
@@ -103,6 +104,7 @@ export class BatchNorm2d extends Module {
 
   /** PyTorch's update: exponential (or cumulative) average with the unbiased batch variance. */
   private updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, n: number): void {
+    if (isRecomputing()) return; // a checkpointed block's backward re-run: the forward already updated them
     tf.tidy(() => {
       const tracked = this.numBatchesTracked.add(tf.scalar(1, 'int32'));
       const factor = this.momentum ?? 1 / (tracked.dataSync()[0] as number);
