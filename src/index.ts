@@ -135,7 +135,8 @@ export async function train(config: string | Config, options: TrainOptions = {})
   await selectBackend({ requested: options.backend ?? root.backend ?? undefined });
   const name = typeof config === 'string' ? config.replace(/^.*\//, '').replace(/\.[^.]+$/, '') : 'run';
   const { cfgOptions: _c, backend: _b, ...runnerOptions } = options;
-  const runner = await Runner.create(root, { workDir: root.workDir ?? `work_dirs/${name}`, ...runnerOptions });
+  const workDir = runnerOptions.workDir ?? root.workDir ?? `work_dirs/${name}`;
+  const runner = await Runner.create(root, { ...runnerOptions, workDir });
   return runner.train();
 }
 

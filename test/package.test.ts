@@ -17,8 +17,15 @@ const FIXTURES = join(ROOT, 'test/fixtures/browser');
 let project: string;
 let timings: Record<string, number> = {};
 
+/** The environment without the `npm_*` variables of an enclosing `npm test` (its `npm_config_local_prefix` would point npm at this checkout). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { npm_config_update_notifier: 'false' };
+  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_')) env[k] = v;
+  return env;
+}
+
 function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: cleanEnv() });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}) in ${cwd}:\n${r.stdout}\n${r.stderr}`);
   return r;
 }
@@ -104,7 +111,7 @@ describe('the packed tarball installs, type-checks and predicts in a fresh proje
     run(process.execPath, [tsc, '-p', '.'], project);
     // and a wrong option type is caught, so the check is real
     writeFileSync(join(project, 'consumer.ts'), CONSUMER_BAD_TS);
-    const bad = spawnSync(process.execPath, [tsc, '-p', '.'], { cwd: project, encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [tsc, '-p', '.'], { cwd: project, encoding: 'utf8', env: cleanEnv() });
     writeFileSync(join(project, 'consumer.ts'), CONSUMER_TS);
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/consumer\.ts\(3,.*TS2322.*Uint8Array/);
