@@ -4,8 +4,7 @@ import type { Backbone } from '../backbones/backbone.js';
 import type { ComponentConfig } from '../registry/options.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { BACKBONES, HEADS, type ModelContext } from '../registry/registries.js';
-import { LinearClsHead } from '../heads/classification/linear_cls_head.js';
-import { VisionTransformerClsHead } from '../heads/classification/vit_cls_head.js';
+import { isClsHead, type ClsHead, type ClsHeadTrainLogits } from '../heads/classification/cls_head.js';
 import type { Batch } from '../structures/data_sample.js';
 import type { ClassPrediction } from '../structures/prediction.js';
 import { Model, type LossDict } from './base_model.js';
@@ -18,8 +17,8 @@ export interface ImageClassifierOptions {
   head: ComponentConfig | null;
 }
 
-/** The heads an {@link ImageClassifier} accepts: feature maps → logits, plus a cross-entropy loss. */
-export type ClassificationHead = LinearClsHead | VisionTransformerClsHead;
+/** The heads an {@link ImageClassifier} accepts: any {@link ClsHead}. */
+export type ClassificationHead = ClsHead;
 
 /** Backbone → classification head. Parameters: `backbone.*`, `head.*`. */
 export class ImageClassifier extends Model {
@@ -43,10 +42,10 @@ export class ImageClassifier extends Model {
    * Training-time logits: `cls` from the class head and, for DeiT-style heads
    * with a distillation token, `dist` from the distillation head (else null).
    */
-  forwardTrain(images: tf.Tensor4D): { cls: tf.Tensor2D; dist: tf.Tensor2D | null } {
+  forwardTrain(images: tf.Tensor4D): ClsHeadTrainLogits {
     const features = this.backbone.forward(images);
     try {
-      if (this.head instanceof VisionTransformerClsHead) return this.head.forwardTrain(features);
+      if (this.head.forwardTrain !== undefined) return this.head.forwardTrain(features);
       return { cls: this.head.forward(features), dist: null };
     } finally {
       tf.dispose(features);
@@ -100,8 +99,10 @@ export const imageClassifierSpec: ComponentSpec<ImageClassifierOptions, ImageCla
   build(options, context, path) {
     const backbone = BACKBONES.build(options.backbone, {}, `${path}.backbone`);
     const head = HEADS.build(options.head, { inputs: backbone.outputSpecs, numClasses: context.numClasses }, `${path}.head`);
-    if (!(head instanceof LinearClsHead) && !(head instanceof VisionTransformerClsHead)) {
-      throw new ConfigError(`${path}.head: ImageClassifier needs a classification head`);
+    if (!isClsHead(head)) {
+      throw new ConfigError(
+        `${path}.head: ImageClassifier needs a classification head (the ClsHead interface: headKind 'classification', numClasses, forward, loss), got '${String(options.head?.type)}'`,
+      );
     }
     return new ImageClassifier(backbone, head);
   },
