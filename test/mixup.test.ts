@@ -6,6 +6,11 @@ import { Rng } from '../src/core/rng.js';
 import { Mixup, rngMixupDraws, type MixupDraws, type MixupOptions } from '../src/models/batch_augments/mixup.js';
 import { softTargetCrossEntropy } from '../src/losses/cross_entropy_loss.js';
 import { ConfigError } from '../src/core/errors.js';
+import '../src/registry/builtins.js';
+import { MODELS } from '../src/registry/registries.js';
+import { globalRng, setGlobalSeed } from '../src/core/rng.js';
+import { sampleForImage } from '../src/structures/data_sample.js';
+import type { ImageClassifier } from '../src/models/image_classifier.js';
 import { expectClose, fixture, loadFixture, useBackend } from './helpers.js';
 
 const DIR = new URL('./fixtures/augment/', import.meta.url).pathname;
@@ -98,5 +103,33 @@ describe('Mixup / CutMix (timm batch mode)', () => {
     const x = tf.zeros([3, 4, 4, 3]) as tf.Tensor4D;
     expect(() => new Mixup({}, 5).apply(x, [0, 1, 2], rngMixupDraws(new Rng(0)))).toThrow(/batch size must be even/);
     x.dispose();
+  });
+
+  it('ImageClassifier.batchAugments mixes training batches with the seeded generator (not eval ones)', () => {
+    const cfg = {
+      type: 'ImageClassifier',
+      backbone: { type: 'SwinTransformer', arch: null, embedDim: 8, depths: [1, 1], numHeads: [1, 2], windowSize: 4, dropPathRate: 0, outIndices: [0, 1] },
+      head: { type: 'LinearClsHead', numClasses: 4 },
+      batchAugments: { mixupAlpha: 0.8, cutmixAlpha: 1.0, labelSmoothing: 0.1 },
+    };
+    const model = MODELS.build(cfg, { numClasses: null }, 'model') as ImageClassifier;
+    const x = tf.randomUniform([2, 16, 16, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const batch = { inputs: x, samples: [0, 3].map((l) => ({ ...sampleForImage(16, 16), gtLabel: l })) };
+    setGlobalSeed(11);
+    const got = model.loss(batch).loss_ce;
+    // The same draws by hand: Mixup on the batch, then soft-target CE of the logits.
+    setGlobalSeed(11);
+    const want = tf.tidy(() => {
+      const m = model.mixup!.apply(x, [0, 3], rngMixupDraws(globalRng()));
+      return softTargetCrossEntropy(model.forward(m.inputs), m.target);
+    });
+    expect(got.dataSync()[0]).toBeCloseTo(want.dataSync()[0], 5);
+    model.eval();
+    const evalLoss = model.loss(batch).loss_ce;
+    const plain = tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 3], 'int32'), 4), model.forward(x)));
+    expect(evalLoss.dataSync()[0]).toBeCloseTo(plain.dataSync()[0], 5);
+    tf.dispose([x, got, want, evalLoss, plain]);
+    expect(() => MODELS.build({ ...cfg, batchAugments: { mixupAplha: 0.8 } }, { numClasses: null }, 'model')).toThrow(/Unknown option 'mixupAplha' at model\.batchAugments\.mixupAplha/);
+    expect(() => MODELS.build({ ...cfg, batchAugments: { mode: 'pair' } }, { numClasses: null }, 'model')).toThrow(/model\.batchAugments: Mixup: mode 'pair'/);
   });
 });

@@ -8,6 +8,8 @@ import { isClsHead, type ClsHead, type ClsHeadTrainLogits } from '../heads/class
 import type { Batch } from '../structures/data_sample.js';
 import type { ClassPrediction } from '../structures/prediction.js';
 import { Model, type LossDict } from './base_model.js';
+import { globalRng } from '../core/rng.js';
+import { MIXUP_DEFAULTS, Mixup, rngMixupDraws, type MixupOptions } from './batch_augments/mixup.js';
 
 /** Options of {@link ImageClassifier}. */
 export interface ImageClassifierOptions {
@@ -15,6 +17,12 @@ export interface ImageClassifierOptions {
   backbone: ComponentConfig | null;
   /** Classification head config. */
   head: ComponentConfig | null;
+  /**
+   * timm-style Mixup/CutMix applied to every training batch (see `MixupOptions`:
+   * `mixupAlpha`, `cutmixAlpha`, `cutmixMinmax`, `prob`, `switchProb`, `mode`,
+   * `correctLam`, `labelSmoothing`), or null. The head's loss must take soft targets. Default null.
+   */
+  batchAugments: Partial<MixupOptions> | null;
 }
 
 /** The heads an {@link ImageClassifier} accepts: any {@link ClsHead}. */
@@ -27,6 +35,8 @@ export class ImageClassifier extends Model {
   constructor(
     readonly backbone: Backbone,
     readonly head: ClassificationHead,
+    /** Mixup/CutMix of training batches (drawn from the seeded global generator), or null. */
+    readonly mixup: Mixup | null = null,
   ) {
     super();
     this.addModule('backbone', backbone);
@@ -67,8 +77,19 @@ export class ImageClassifier extends Model {
     return [this.forward(images)];
   }
 
+  /** The head's loss; in training mode with {@link mixup}, on mixed images against soft targets `[B, K]`. */
   loss(batch: Batch): LossDict {
-    return tf.tidy(() => ({ [this.head.lossFn.name]: this.head.loss(this.forward(batch.inputs), this.labels(batch)) }));
+    return tf.tidy(() => {
+      if (this.mixup !== null && this.training) {
+        const labels = batch.samples.map((s, i) => {
+          if (s.gtLabel === undefined) throw new Error(`ImageClassifier: sample ${i} (${s.imgPath}) has no gtLabel`);
+          return s.gtLabel;
+        });
+        const mixed = this.mixup.apply(batch.inputs, labels, rngMixupDraws(globalRng()));
+        return { [this.head.lossFn.name]: this.head.loss(this.forward(mixed.inputs), mixed.target) };
+      }
+      return { [this.head.lossFn.name]: this.head.loss(this.forward(batch.inputs), this.labels(batch)) };
+    });
   }
 
   /** Softmax scores and arg-max per image. */
@@ -92,10 +113,11 @@ export class ImageClassifier extends Model {
 export const imageClassifierSpec: ComponentSpec<ImageClassifierOptions, ImageClassifier, ModelContext> = {
   name: 'ImageClassifier',
   description: 'backbone + classification head',
-  defaults: { backbone: null, head: null },
+  defaults: { backbone: null, head: null, batchAugments: null },
+  kinds: { batchAugments: ['object', 'null'] },
   children: { backbone: { registry: 'backbones' }, head: { registry: 'heads' } },
   required: ['backbone', 'head'],
-  docs: { backbone: 'backbone config', head: 'classification head config' },
+  docs: { backbone: 'backbone config', head: 'classification head config', batchAugments: 'timm Mixup/CutMix options for training batches, or null' },
   build(options, context, path) {
     const backbone = BACKBONES.build(options.backbone, {}, `${path}.backbone`);
     const head = HEADS.build(options.head, { inputs: backbone.outputSpecs, numClasses: context.numClasses }, `${path}.head`);
@@ -104,6 +126,20 @@ export const imageClassifierSpec: ComponentSpec<ImageClassifierOptions, ImageCla
         `${path}.head: ImageClassifier needs a classification head (the ClsHead interface: headKind 'classification', numClasses, forward, loss), got '${String(options.head?.type)}'`,
       );
     }
-    return new ImageClassifier(backbone, head);
+    let mixup: Mixup | null = null;
+    if (options.batchAugments !== null) {
+      const where = `${path}.batchAugments`;
+      for (const key of Object.keys(options.batchAugments)) {
+        if (!(key in MIXUP_DEFAULTS)) throw new ConfigError(`Unknown option '${key}' at ${where}.${key} for Mixup; valid: ${Object.keys(MIXUP_DEFAULTS).join(', ')}`);
+      }
+      if (!head.lossFn.targets.includes('soft')) throw new ConfigError(`${where}: Mixup gives soft targets, but the head's loss takes only ${head.lossFn.targets.join(', ')}`);
+      try {
+        mixup = new Mixup(options.batchAugments, head.numClasses);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new ConfigError(`${where}: ${err.message}`);
+        throw err;
+      }
+    }
+    return new ImageClassifier(backbone, head, mixup);
   },
 };
