@@ -12,7 +12,7 @@ import { MODELS, HEADS } from '../src/registry/registries.js';
 import { Backbone, type FeatureSpec } from '../src/backbones/backbone.js';
 import { Conv2d } from '../src/nn/layers/conv2d.js';
 import { resizeBilinear } from '../src/nn/functional/resize.js';
-import { DecodeHead } from '../src/heads/segmentation/decode_head.js';
+import type { DecodeHead } from '../src/heads/segmentation/decode_head.js';
 import { EncoderDecoder, type SegTestCfg } from '../src/models/encoder_decoder.js';
 import { IoUMetric } from '../src/evaluation/iou_metric.js';
 import { IoUAccumulator, segMetricsToJson } from '../src/metrics/segmentation/iou.js';

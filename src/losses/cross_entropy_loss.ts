@@ -1,6 +1,7 @@
 import { tf } from '../core/tf.js';
 import { ShapeError, formatShape } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
+import type { LogitLoss, LogitLossCall, LogitTarget } from './loss.js';
 
 /** Options of {@link CrossEntropyLoss}. */
 export interface CrossEntropyLossOptions {
@@ -17,9 +18,16 @@ export interface CrossEntropyLossOptions {
 /**
  * Softmax cross-entropy over the last axis, averaged over the targets that are
  * not ignored (mmsegmentation's `avg_non_ignore=True`): with class weights w,
- * `Σ w[y]·ce / #non-ignored`.
+ * `Σ w[y]·ce / #non-ignored`. Label smoothing is timm's
+ * `LabelSmoothingCrossEntropy`: `(1−ε)·ce + ε·mean_k(−log p_k)`.
+ *
+ * Soft targets `[N, K]` (mixup/cutmix, which already carry their smoothing) give
+ * timm's `SoftTargetCrossEntropy`, `mean_n Σ_k −t·log p` (times `w_k` with class
+ * weights); label smoothing and the ignore index do not apply to them.
  */
-export class CrossEntropyLoss {
+export class CrossEntropyLoss implements LogitLoss {
+  readonly targets: readonly LogitTarget[] = ['labels', 'soft', 'pixels'];
+
   constructor(readonly options: CrossEntropyLossOptions) {}
 
   /** Name of the term in loss dicts. */
@@ -28,12 +36,27 @@ export class CrossEntropyLoss {
   }
 
   /**
-   * @param logits `[N, K]`
-   * @param labels `[N]` int32 class indices; entries equal to `ignoreIndex` are skipped.
-   * @param ignoreIndex label value to skip, or null. Default null.
+   * @param logits `[N, K]`, or `[B, H, W, K]` with pixel labels `[B, H, W]`.
+   * @param target `[N]` (or `[B, H, W]`) int32 class indices, entries equal to `call.ignoreIndex`
+   *   skipped; or `[N, K]` float32 soft targets.
    * @returns scalar loss (0 when every target is ignored).
    */
-  forward(logits: tf.Tensor2D, labels: tf.Tensor1D, ignoreIndex: number | null = null): tf.Scalar {
+  forward(logits: tf.Tensor, target: tf.Tensor, call: LogitLossCall = {}): tf.Scalar {
+    if (logits.rank === 4 && target.rank === 3) {
+      const k = logits.shape[3] as number;
+      return tf.tidy(() => this.forwardLabels(logits.reshape([-1, k]), target.reshape([-1]) as tf.Tensor1D, call.ignoreIndex ?? null)); // [B*H*W, K] vs [B*H*W]
+    }
+    if (logits.rank !== 2) {
+      throw new ShapeError(`CrossEntropyLoss: logits must be [N, K] or [B, H, W, K], got ${formatShape(logits.shape)}`);
+    }
+    if (target.rank === 2) return softTargetCrossEntropy(logits as tf.Tensor2D, target as tf.Tensor2D, this.options.classWeight, this.options.lossWeight);
+    if (target.rank !== 1) {
+      throw new ShapeError(`CrossEntropyLoss: target must be [N] labels or [N, K] soft targets for logits ${formatShape(logits.shape)}, got ${formatShape(target.shape)}`);
+    }
+    return this.forwardLabels(logits as tf.Tensor2D, target as tf.Tensor1D, call.ignoreIndex ?? null);
+  }
+
+  private forwardLabels(logits: tf.Tensor2D, labels: tf.Tensor1D, ignoreIndex: number | null): tf.Scalar {
     const [n, k] = logits.shape;
     if (labels.shape[0] !== n) {
       throw new ShapeError(`CrossEntropyLoss: ${n} logits rows but labels ${formatShape(labels.shape)}`);
@@ -56,10 +79,30 @@ export class CrossEntropyLoss {
   }
 }
 
+/**
+ * timm's `SoftTargetCrossEntropy`: `mean_n Σ_k −t[n,k]·log softmax(logits)[n,k]`, times
+ * per-class weights `w_k` when given, times `lossWeight`.
+ * @param logits `[N, K]`; @param target `[N, K]` float32 distributions.
+ */
+export function softTargetCrossEntropy(logits: tf.Tensor2D, target: tf.Tensor2D, classWeight: number[] | null = null, lossWeight = 1): tf.Scalar {
+  const [n, k] = logits.shape;
+  if (target.rank !== 2 || target.shape[0] !== n || target.shape[1] !== k) {
+    throw new ShapeError(`soft-target cross-entropy: logits ${formatShape(logits.shape)} but target ${formatShape(target.shape)} (expected the same [N, K])`);
+  }
+  if (classWeight !== null && classWeight.length !== k) {
+    throw new ShapeError(`soft-target cross-entropy: classWeight has ${classWeight.length} entries for ${k} classes`);
+  }
+  return tf.tidy(() => {
+    let perElem = target.cast('float32').mul(tf.logSoftmax(logits, -1)).neg(); // [N, K]
+    if (classWeight !== null) perElem = perElem.mul(tf.tensor1d(classWeight));
+    return perElem.sum(-1).mean().mul(lossWeight) as tf.Scalar;
+  });
+}
+
 /** Registry entry of {@link CrossEntropyLoss}. */
 export const crossEntropyLossSpec: ComponentSpec<CrossEntropyLossOptions, CrossEntropyLoss, unknown> = {
   name: 'CrossEntropyLoss',
-  description: 'softmax cross-entropy with label smoothing, class weights and an ignore index',
+  description: 'softmax cross-entropy with label smoothing, class weights, an ignore index and soft targets (mixup/cutmix)',
   defaults: { lossWeight: 1, labelSmoothing: 0, classWeight: null, lossName: 'loss_ce' },
   kinds: { classWeight: ['array', 'null'] },
   docs: {

@@ -1,6 +1,7 @@
 import { tf } from '../core/tf.js';
 import { ShapeError, formatShape } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
+import type { LogitLoss, LogitTarget } from './loss.js';
 
 /** Options of {@link DiceLoss}. */
 export interface DiceLossOptions {
@@ -32,7 +33,9 @@ export interface DiceLossOptions {
  * count in the denominator, as a one-hot of class K−1 after clamping — mmseg's
  * behaviour). The loss is `lossWeight · (1/K) · Σ_{k ≠ ignoreIndex} w_k · mean_b d[b,k]`.
  */
-export class DiceLoss {
+export class DiceLoss implements LogitLoss {
+  readonly targets: readonly LogitTarget[] = ['pixels'];
+
   constructor(readonly options: DiceLossOptions) {}
 
   /** Name of the term in loss dicts. */
@@ -42,10 +45,12 @@ export class DiceLoss {
 
   /**
    * @param logits `[B, H, W, K]` unnormalised scores.
-   * @param labels `[B, H, W]` int32 class indices (`ignoreIndex` marks ignored pixels).
+   * @param labels `[B, H, W]` int32 class indices (the option `ignoreIndex` marks ignored pixels;
+   *   a per-call ignore index is not used, as in mmseg).
    * @returns scalar loss.
    */
-  forward(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
+  forward(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+    if (logits.rank !== 4) throw new ShapeError(`DiceLoss: logits must be [B, H, W, K], got ${formatShape(logits.shape)}`);
     const [b, h, w, k] = logits.shape;
     if (labels.rank !== 3 || labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
       throw new ShapeError(`DiceLoss: logits ${formatShape(logits.shape)} and labels ${formatShape(labels.shape)} differ in [B, H, W]`);

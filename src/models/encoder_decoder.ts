@@ -8,7 +8,7 @@ import { tf } from '../core/tf.js';
 import { ConfigError, DataError, ShapeError, formatShape } from '../core/errors.js';
 import type { Backbone, FeatureSpec } from '../backbones/backbone.js';
 import type { Neck } from '../necks/neck.js';
-import { DecodeHead } from '../heads/segmentation/decode_head.js';
+import { isDecodeHead, type DecodeHead } from '../heads/segmentation/decode_head.js';
 import { resizeBilinear } from '../nn/functional/resize.js';
 import type { ComponentConfig } from '../registry/options.js';
 import type { ComponentSpec } from '../registry/registry.js';
@@ -292,7 +292,7 @@ export class EncoderDecoder extends Model {
       if (dir === 'vertical' || dir === 'diagonal') x = tf.reverse(x, 0);
       const [oh, ow] = sample.oriShape;
       if (oh === rh && ow === rw) return x === logits ? x.clone() : x;
-      return resizeBilinear(x.expandDims(0) as tf.Tensor4D, [oh, ow], this.decodeHead.common.alignCorners).squeeze([0]) as tf.Tensor3D;
+      return resizeBilinear(x.expandDims(0) as tf.Tensor4D, [oh, ow], this.decodeHead.alignCorners).squeeze([0]) as tf.Tensor3D;
     });
   }
 
@@ -403,7 +403,11 @@ export const encoderDecoderSpec: ComponentSpec<EncoderDecoderConfig, EncoderDeco
     const inputs = neck?.outputSpecs ?? backbone.outputSpecs;
     const buildHead = (cfg: ComponentConfig | null, where: string): DecodeHead => {
       const head = HEADS.build(cfg, { inputs, numClasses: context.numClasses }, where);
-      if (!(head instanceof DecodeHead)) throw new ConfigError(`${where}: EncoderDecoder needs a segmentation decode head, got '${String(cfg?.type)}'`);
+      if (!isDecodeHead(head)) {
+        throw new ConfigError(
+          `${where}: EncoderDecoder needs a segmentation decode head (the DecodeHead interface: headKind 'segmentation', numClasses, alignCorners, forward, predict, loss), got '${String(cfg?.type)}'`,
+        );
+      }
       return head;
     };
     const decodeHead = buildHead(options.decodeHead, `${path}.decodeHead`);

@@ -9,6 +9,7 @@ import type { Module } from '../nn/module.js';
 import type { BaseDataset, DatasetContext } from '../datasets/base_dataset.js';
 import type { Transform } from '../datasets/transforms/transform.js';
 import type { Metric, MetricContext } from '../evaluation/metric.js';
+import type { Loss } from '../losses/loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { OptimizerBuildContext } from '../optim/specs.js';
 import type { LrScheduler, SchedulerBuildContext } from '../optim/schedulers.js';
@@ -44,8 +45,8 @@ export const MODELS = new Registry<Module, ModelContext>('models');
 export const DATASETS = new Registry<BaseDataset, DatasetContext>('datasets');
 /** Data transforms (augmentation and preprocessing). */
 export const TRANSFORMS = new Registry<Transform, unknown>('transforms');
-/** Losses. */
-export const LOSSES = new Registry<unknown, unknown>('losses');
+/** Losses: every one a {@link Loss}; classification and decode heads take a `LogitLoss` (checked with `asLogitLoss`). */
+export const LOSSES = new Registry<Loss, unknown>('losses');
 /** Optimizers. */
 export const OPTIMIZERS = new Registry<Optimizer, OptimizerBuildContext>('optimizers');
 /** Learning-rate schedules. */

@@ -7,7 +7,8 @@ import type { FeatureSpec } from '../../backbones/backbone.js';
 import type { ComponentConfig } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
-import { CrossEntropyLoss } from '../../losses/cross_entropy_loss.js';
+import { asLogitLoss, type LogitLoss } from '../../losses/loss.js';
+import type { ClsHead } from './cls_head.js';
 import { resolveHeadNumClasses } from '../num_classes.js';
 
 /** Options of {@link LinearClsHead}. */
@@ -28,10 +29,11 @@ export interface LinearClsHeadOptions {
  *
  * Parameters: `fc.weight` `[numClasses, C]`, `fc.bias` `[numClasses]`.
  */
-export class LinearClsHead extends Module {
+export class LinearClsHead extends Module implements ClsHead {
+  readonly headKind = 'classification' as const;
   readonly fc: Linear;
   readonly drop: Dropout;
-  readonly lossFn: CrossEntropyLoss;
+  readonly lossFn: LogitLoss;
   /** Index of the input feature among the head's inputs. */
   readonly inputIndex: number;
 
@@ -39,7 +41,7 @@ export class LinearClsHead extends Module {
     inputs: readonly FeatureSpec[],
     readonly numClasses: number,
     options: Pick<LinearClsHeadOptions, 'inFeature' | 'dropout'>,
-    lossFn: CrossEntropyLoss,
+    lossFn: LogitLoss,
   ) {
     super();
     const index = options.inFeature === null ? inputs.length - 1 : inputs.findIndex((s) => s.name === options.inFeature);
@@ -60,9 +62,9 @@ export class LinearClsHead extends Module {
     });
   }
 
-  /** Cross-entropy of logits against int32 labels `[B]`. */
-  loss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-    return this.lossFn.forward(logits, labels);
+  /** The loss of logits `[B, K]` against int32 labels `[B]` or soft targets `[B, K]`. */
+  loss(logits: tf.Tensor2D, target: tf.Tensor1D | tf.Tensor2D): tf.Scalar {
+    return this.lossFn.forward(logits, target);
   }
 }
 
@@ -81,8 +83,7 @@ export const linearClsHeadSpec: ComponentSpec<LinearClsHeadOptions, LinearClsHea
   },
   build(options, context, path) {
     const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
-    const lossFn = LOSSES.build(options.loss, {}, `${path}.loss`);
-    if (!(lossFn instanceof CrossEntropyLoss)) throw new ConfigError(`${path}.loss: LinearClsHead needs CrossEntropyLoss`);
+    const lossFn = asLogitLoss(LOSSES.build(options.loss, {}, `${path}.loss`), 'labels', `${path}.loss`, 'LinearClsHead');
     return new LinearClsHead(context.inputs, numClasses, options, lossFn);
   },
 };

@@ -10,7 +10,8 @@ import { initVitLinears, tokenLayoutOf, type TokenLayout } from '../../backbones
 import type { ComponentConfig } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
-import { CrossEntropyLoss } from '../../losses/cross_entropy_loss.js';
+import { asLogitLoss, type LogitLoss } from '../../losses/loss.js';
+import type { ClsHead } from './cls_head.js';
 import { resolveHeadNumClasses } from '../num_classes.js';
 
 /** Options of {@link VisionTransformerClsHead}. */
@@ -52,12 +53,13 @@ export interface DistilledLogits {
  * Parameters: `fc.weight` `[K, C]`, `fc.bias` `[K]` (timm `head.*`), `head_dist.*`
  * (DeiT ⚗), `fc_norm.*` (with `fcNorm`). Initialised as timm (trunc-normal 0.02, zero bias).
  */
-export class VisionTransformerClsHead extends Module {
+export class VisionTransformerClsHead extends Module implements ClsHead {
+  readonly headKind = 'classification' as const;
   readonly fcNorm: LayerNorm | null;
   readonly drop: Dropout;
   readonly fc: Linear;
   readonly headDist: Linear | null;
-  readonly lossFn: CrossEntropyLoss;
+  readonly lossFn: LogitLoss;
   /** Index of the input feature among the head's inputs. */
   readonly inputIndex: number;
   /** Token layout of the input, or null for an NHWC map (mean pooling only). */
@@ -68,7 +70,7 @@ export class VisionTransformerClsHead extends Module {
     inputs: readonly FeatureSpec[],
     readonly numClasses: number,
     options: Pick<VisionTransformerClsHeadOptions, 'inFeature' | 'pool' | 'fcNorm' | 'dropout'>,
-    lossFn: CrossEntropyLoss,
+    lossFn: LogitLoss,
   ) {
     super();
     const index = options.inFeature === null ? inputs.length - 1 : inputs.findIndex((s) => s.name === options.inFeature);
@@ -150,9 +152,9 @@ export class VisionTransformerClsHead extends Module {
     });
   }
 
-  /** Cross-entropy of logits against int32 labels `[B]`. */
-  loss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-    return this.lossFn.forward(logits, labels);
+  /** The loss of logits `[B, K]` against int32 labels `[B]` or soft targets `[B, K]`. */
+  loss(logits: tf.Tensor2D, target: tf.Tensor1D | tf.Tensor2D): tf.Scalar {
+    return this.lossFn.forward(logits, target);
   }
 }
 
@@ -173,8 +175,7 @@ export const vitClsHeadSpec: ComponentSpec<VisionTransformerClsHeadOptions, Visi
   },
   build(options, context, path) {
     const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
-    const lossFn = LOSSES.build(options.loss, {}, `${path}.loss`);
-    if (!(lossFn instanceof CrossEntropyLoss)) throw new ConfigError(`${path}.loss: VisionTransformerClsHead needs CrossEntropyLoss`);
+    const lossFn = asLogitLoss(LOSSES.build(options.loss, {}, `${path}.loss`), 'labels', `${path}.loss`, 'VisionTransformerClsHead');
     return new VisionTransformerClsHead(context.inputs, numClasses, options, lossFn);
   },
 };

@@ -13,8 +13,7 @@ import { initConv, parseActCfg, parseNormCfg, type ActCfg, type NormCfg } from '
 import { resizeBilinear } from '../../nn/functional/resize.js';
 import type { ComponentConfig, ValueKind } from '../../registry/options.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
-import { CrossEntropyLoss } from '../../losses/cross_entropy_loss.js';
-import { DiceLoss } from '../../losses/dice_loss.js';
+import { asLogitLoss, type LogitLoss } from '../../losses/loss.js';
 import { Dropout2d } from './dropout2d.js';
 import { resolveHeadNumClasses } from '../num_classes.js';
 
@@ -25,11 +24,44 @@ import { resolveHeadNumClasses } from '../num_classes.js';
  */
 export type InputTransform = 'resize_concat' | 'multiple_select';
 
-/** A loss a decode head applies. */
-export type SegLoss = CrossEntropyLoss | DiceLoss;
+/** A loss a decode head applies: any {@link LogitLoss} taking `'pixels'` targets (logits `[B, H, W, K]`, labels `[B, H, W]`). */
+export type SegLoss = LogitLoss;
 
 /** Named scalar loss terms returned by {@link DecodeHead.loss}. */
 export type SegLossDict = Record<string, tf.Scalar>;
+
+/**
+ * The contract between a segmentor (`EncoderDecoder`) and its decode and
+ * auxiliary heads. {@link BaseDecodeHead} implements it as mmseg does; any
+ * module with these members plugs in by config.
+ */
+export interface DecodeHead extends Module {
+  /** Discriminates decode heads among the `HEADS` registry's components. */
+  readonly headKind: 'segmentation';
+  /** Number of classes `K`. */
+  readonly numClasses: number;
+  /** `align_corners` of the head's resizes (the segmentor's resizes of its logits follow it). */
+  readonly alignCorners: boolean;
+  /**
+   * @param features every map the head was built for (its `HeadContext.inputs`), NHWC, in order.
+   * @returns logits `[B, h, w, K]` (any resolution; the segmentor resizes them).
+   */
+  forward(features: readonly tf.Tensor4D[]): tf.Tensor4D;
+  /** Logits resized to `size`, `[B, H, W, K]`. */
+  predict(features: readonly tf.Tensor4D[], size: readonly [number, number]): tf.Tensor4D;
+  /**
+   * @param logits `[B, h, w, K]` from {@link forward}; @param labels `[B, H, W]` int32.
+   * @param prefix prepended to every key (`'decode.'`, `'aux.'`).
+   * @returns named scalar terms.
+   */
+  loss(logits: tf.Tensor4D, labels: tf.Tensor3D, prefix?: string): SegLossDict;
+}
+
+/** Whether a built head is a {@link DecodeHead} (checked by its declared members, not its class). */
+export function isDecodeHead(head: Module): head is DecodeHead {
+  const h = head as unknown as Partial<DecodeHead>;
+  return h.headKind === 'segmentation' && typeof h.forward === 'function' && typeof h.loss === 'function' && typeof h.predict === 'function';
+}
 
 /** Options shared by every decode head (mmseg's `BaseDecodeHead` arguments, resolved). */
 export interface DecodeHeadCommonOptions {
@@ -116,7 +148,8 @@ export function selectInputIndices(
  * `conv_seg.weight` `[K, channels, 1, 1]` / `conv_seg.bias` `[K]`, initialised
  * normal(0, 0.01) / 0 as mmseg's `init_cfg`).
  */
-export abstract class DecodeHead extends Module {
+export abstract class BaseDecodeHead extends Module implements DecodeHead {
+  readonly headKind = 'segmentation' as const;
   /** Indices of the selected inputs. */
   readonly inIndices: readonly number[];
   /** Specs of the selected inputs. */
@@ -135,6 +168,11 @@ export abstract class DecodeHead extends Module {
   readonly convSeg: Conv2d;
   /** Channel dropout before the classifier, or null. */
   readonly dropout: Dropout2d | null;
+
+  /** `common.alignCorners`. */
+  get alignCorners(): boolean {
+    return this.common.alignCorners;
+  }
 
   protected constructor(init: DecodeHeadInit, common: DecodeHeadCommonOptions, inputTransform: InputTransform | null) {
     super();
@@ -206,8 +244,8 @@ export abstract class DecodeHead extends Module {
   /**
    * mmseg's `loss_by_feat`: the logits are bilinearly resized to the label size
    * (`alignCorners`), then every loss is applied; terms with the same name are summed.
-   * Cross-entropy skips pixels equal to `ignoreIndex` (averaging over the others);
-   * Dice uses its own `ignoreIndex` option, as in mmseg.
+   * Every loss is called with `{ignoreIndex}`: cross-entropy skips those pixels (averaging
+   * over the others); Dice uses its own `ignoreIndex` option instead, as in mmseg.
    *
    * Keys are `prefix + lossName` (`loss_ce`, `loss_dice`, ...). A segmentor passes
    * `'decode.'` for its decode head and `'aux.'` (or `'aux{i}.'` for several) for its
@@ -227,10 +265,7 @@ export abstract class DecodeHead extends Module {
       const intLabels = labels.cast('int32') as tf.Tensor3D;
       const out: SegLossDict = {};
       for (const lossFn of this.losses) {
-        const value =
-          lossFn instanceof CrossEntropyLoss
-            ? lossFn.forward(resized.reshape([b * h * w, k]) as tf.Tensor2D, intLabels.reshape([b * h * w]) as tf.Tensor1D, this.common.ignoreIndex) // [B*H*W, K] vs [B*H*W]
-            : lossFn.forward(resized, intLabels);
+        const value = lossFn.forward(resized, intLabels, { ignoreIndex: this.common.ignoreIndex });
         const key = `${prefix}${lossFn.name}`;
         const previous = out[key];
         out[key] = previous === undefined ? value : (previous.add(value) as tf.Scalar);
@@ -299,11 +334,7 @@ export function buildSegLosses(lossDecode: ComponentConfig | ComponentConfig[], 
   if (configs.length === 0) throw new ConfigError(`${path}: empty loss list`);
   return configs.map((cfg, i) => {
     const where = Array.isArray(lossDecode) ? `${path}.${i}` : path;
-    const loss = LOSSES.build(cfg, {}, where);
-    if (!(loss instanceof CrossEntropyLoss) && !(loss instanceof DiceLoss)) {
-      throw new ConfigError(`${where}: decode heads support CrossEntropyLoss and DiceLoss, got '${String(cfg.type)}'`);
-    }
-    return loss;
+    return asLogitLoss(LOSSES.build(cfg, {}, where), 'pixels', where, 'a decode head');
   });
 }
 

@@ -9,7 +9,7 @@ import {
   DECODE_HEAD_DEFAULTS,
   DECODE_HEAD_DOCS,
   DECODE_HEAD_KINDS,
-  DecodeHead,
+  BaseDecodeHead,
   resolveDecodeHead,
   withPath,
   type DecodeHeadCommonOptions,
@@ -41,7 +41,7 @@ export interface FCNHeadExtraOptions {
  *
  * State-dict names (mmseg): `convs.{i}.conv.*`, `convs.{i}.bn.*`, `conv_cat.*`, `conv_seg.*`.
  */
-export class FCNHead extends DecodeHead {
+export class FCNHead extends BaseDecodeHead {
   /** The convs (empty with `numConvs` 0). */
   readonly convs: ModuleList<ConvModule>;
   /** Fusion of input and convs' output, or null. */

@@ -10,7 +10,7 @@ import {
   DECODE_HEAD_DEFAULTS,
   DECODE_HEAD_DOCS,
   DECODE_HEAD_KINDS,
-  DecodeHead,
+  BaseDecodeHead,
   resolveDecodeHead,
   withPath,
   type DecodeHeadCommonOptions,
@@ -59,7 +59,7 @@ export interface FPNHeadExtraOptions {
  * State-dict names (mmseg's `nn.Sequential` indices, upsamplers included):
  * `scale_heads.{i}.{j}.conv.*` with j = 0, 2, 4, … (j = 0 only for the finest input), `conv_seg.*`.
  */
-export class FPNHead extends DecodeHead {
+export class FPNHead extends BaseDecodeHead {
   /** Per input: the sequence of ConvModules and Upsamples. */
   readonly scaleHeads: ModuleList<ModuleList<ConvModule | Upsample>>;
   /** Strides used to size the scale heads. */

@@ -9,7 +9,7 @@ import {
   DECODE_HEAD_DEFAULTS,
   DECODE_HEAD_DOCS,
   DECODE_HEAD_KINDS,
-  DecodeHead,
+  BaseDecodeHead,
   resolveDecodeHead,
   withPath,
   type DecodeHeadCommonOptions,
@@ -39,7 +39,7 @@ export interface UPerHeadExtraOptions {
  * State-dict names (mmseg): `psp_modules.{i}.1.conv.*`, `bottleneck.*`,
  * `lateral_convs.{i}.*`, `fpn_convs.{i}.*`, `fpn_bottleneck.*`, `conv_seg.*`.
  */
-export class UPerHead extends DecodeHead {
+export class UPerHead extends BaseDecodeHead {
   readonly pspModules: PPM;
   readonly bottleneck: ConvModule;
   readonly lateralConvs: ModuleList<ConvModule>;
