@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluateCoco } from '../src/metrics/coco/coco_eval.js';
 import { parseCocoGroundTruth, parseCocoResults } from '../src/metrics/coco/load_coco.js';
+import { main as cocoEvalMain, parseCocoEvalArgs } from '../tools/coco_eval.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/coco_segm');
 const read = (f: string): unknown => JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
@@ -42,5 +45,20 @@ describe('COCO segm evaluation', () => {
     expect(() => evaluateCoco(parseCocoGroundTruth(bad2, 'gt.json'), results, {}, 'segm')).toThrow(
       new RegExp(`annotation id ${c.id as number}: segmentation: RLE size 1x\\d+ does not match the image`),
     );
+  });
+
+  it('coco-eval --iou-type segm writes segm_ metrics equal to pycocotools', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'segm-'));
+    try {
+      const out = path.join(tmp, 'm.json');
+      const lines: string[] = [];
+      const m = (await cocoEvalMain([path.join(dir, 'gt.json'), path.join(dir, 'results.json'), '--iou-type', 'segm', '--out', out], (l) => lines.push(l))) as Record<string, number>;
+      expect(Math.abs(m.segm_mAP - expected.stats[0])).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(m.segm_AR_s - expected.stats[9])).toBeLessThanOrEqual(1e-12);
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(m);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    expect(() => parseCocoEvalArgs(['a', 'b', '--iou-type', 'keypoints'])).toThrow(/--iou-type keypoints: expected bbox or segm/);
   });
 });
