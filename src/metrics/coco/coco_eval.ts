@@ -8,6 +8,9 @@ import { makeCocoEvalParams, type CocoEvalOptions, type CocoEvalParams } from '.
 import type { CocoDetection, CocoGroundTruth } from './coco_types.js';
 import { evaluateImg, preparePair, type EvalDt, type EvalGt, type EvalImgResult, type PreparedPair } from './evaluate_img.js';
 import { summarizeDets } from './summarize.js';
+import { DataError } from '../../core/errors.js';
+import { frPyObjects, merge, rleFromObject, type CocoSegmentation } from '../../structures/mask/coco_mask_api.js';
+import { rleArea, type Rle } from '../../structures/mask/rle.js';
 
 export type { CocoEvalOptions, CocoEvalParams } from './coco_params.js';
 export type { DenseArray } from './accumulate.js';
@@ -73,6 +76,60 @@ export function evaluateCocoBbox(
   results: readonly CocoDetection[],
   options: CocoEvalOptions = {},
 ): CocoEvalResult {
+  return evaluateCoco(gt, results, options, 'bbox');
+}
+
+/** pycocotools `annToRLE`: polygons are rasterised and merged, uncompressed RLE compressed. */
+function segmentationToRle(segm: CocoSegmentation, h: number, w: number, what: string): Rle {
+  try {
+    if (Array.isArray(segm)) {
+      for (const [k, poly] of segm.entries()) {
+        if (!Array.isArray(poly) || poly.length < 6) {
+          throw new Error(`polygon ${k} has ${Array.isArray(poly) ? poly.length / 2 : 0} points; expected at least 3`);
+        }
+      }
+      return rleFromObject(merge(frPyObjects(segm, h, w)));
+    }
+    const rle = rleFromObject(segm);
+    if (rle.h !== h || rle.w !== w) throw new Error(`RLE size ${rle.h}x${rle.w} does not match the image ${h}x${w}`);
+    return rle;
+  } catch (e) {
+    throw new DataError(`${what}: segmentation: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `COCOeval(gt, dt, iouType)` for `'bbox'` or `'segm'`. For `segm` every annotation and
+ * result needs a `segmentation` and every image its `height`/`width`; detection areas are
+ * mask areas, ground-truth areas the `area` fields, IoUs mask IoUs (as pycocotools).
+ */
+export function evaluateCoco(
+  gt: CocoGroundTruth,
+  results: readonly CocoDetection[],
+  options: CocoEvalOptions = {},
+  iouType: 'bbox' | 'segm' = 'bbox',
+): CocoEvalResult {
+  const segm = iouType === 'segm';
+  const imgSize = new Map(gt.images.map((im) => [im.id, im]));
+  const sizeOf = (imageId: number, what: string): [number, number] => {
+    const im = imgSize.get(imageId);
+    if (im?.height === undefined || im.width === undefined) {
+      throw new DataError(`${what}: image ${imageId} has no height/width; segm evaluation needs them`);
+    }
+    return [im.height, im.width];
+  };
+  const gtRle = (a: CocoGroundTruth['annotations'][number]): Rle | undefined => {
+    if (!segm) return undefined;
+    const what = `annotation id ${a.id}`;
+    if (a.segmentation === undefined) throw new DataError(`${what}: no segmentation; segm evaluation needs one`);
+    return segmentationToRle(a.segmentation, ...sizeOf(a.image_id, what), what);
+  };
+  const dtRle = (r: CocoDetection, i: number): Rle | undefined => {
+    if (!segm) return undefined;
+    const what = `result #${i} (image id ${r.image_id})`;
+    if (r.segmentation === undefined) throw new DataError(`${what}: no segmentation; segm evaluation needs one`);
+    return segmentationToRle(r.segmentation, ...sizeOf(r.image_id, what), what);
+  };
   validateOptions(options);
   const p = makeCocoEvalParams(
     gt.images.map((im) => im.id),
@@ -87,14 +144,16 @@ export function evaluateCocoBbox(
   const gts: ByImageCat<EvalGt> = new Map();
   for (const a of gt.annotations) {
     if (!imgSet.has(a.image_id) || !catSet.has(a.category_id)) continue;
-    push(gts, a.image_id, a.category_id, { id: a.id, bbox: a.bbox, area: a.area, iscrowd: a.iscrowd });
+    push(gts, a.image_id, a.category_id, { id: a.id, bbox: a.bbox, area: a.area, iscrowd: a.iscrowd, rle: gtRle(a) });
   }
   const dts: ByImageCat<EvalDt> = new Map();
   let ignoredDetections = 0;
   results.forEach((r, i) => {
     if (!gtCats.has(r.category_id)) ignoredDetections++;
     if (!imgSet.has(r.image_id) || !catSet.has(r.category_id)) return;
-    push(dts, r.image_id, r.category_id, { id: i + 1, bbox: r.bbox, area: r.bbox[2] * r.bbox[3], score: r.score });
+    const rle = dtRle(r, i);
+    const area = rle === undefined ? r.bbox[2] * r.bbox[3] : rleArea(rle);
+    push(dts, r.image_id, r.category_id, { id: i + 1, bbox: r.bbox, area, score: r.score, rle });
   });
 
   // evaluate: IoUs per (image, category), then per (category, area range, image)
@@ -108,7 +167,7 @@ export function evaluateCocoBbox(
     }
     let pair = byCat.get(cat);
     if (pair === undefined) {
-      pair = preparePair(gts.get(img)?.get(cat) ?? [], dts.get(img)?.get(cat) ?? [], maxDet);
+      pair = preparePair(gts.get(img)?.get(cat) ?? [], dts.get(img)?.get(cat) ?? [], maxDet, iouType);
       byCat.set(cat, pair);
     }
     return pair;

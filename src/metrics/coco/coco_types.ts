@@ -3,6 +3,7 @@
  * and the detection results file (a JSON array of scored boxes), as read by
  * pycocotools' `COCO` and `COCO.loadRes`.
  */
+import type { CocoSegmentation, CompressedRle, UncompressedRle } from '../../structures/mask/coco_mask_api.js';
 
 /** An axis-aligned box `[x, y, width, height]` in pixels, (x, y) the top-left corner. */
 export type CocoBox = [number, number, number, number];
@@ -36,6 +37,8 @@ export interface CocoAnnotation {
   area: number;
   /** 1 for a crowd region: never counted as a miss, may absorb any number of detections. */
   iscrowd: 0 | 1;
+  /** Polygons or RLE of the object (needed by `segm` evaluation only; checked there). */
+  segmentation?: CocoSegmentation;
 }
 
 /** One entry of the ground truth's `categories` list. */
@@ -71,4 +74,6 @@ export interface CocoDetection {
   bbox: CocoBox;
   /** Confidence score; higher is more confident. */
   score: number;
+  /** Predicted mask as an RLE (needed by `segm` evaluation only). */
+  segmentation?: CompressedRle | UncompressedRle;
 }

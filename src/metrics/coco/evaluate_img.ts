@@ -5,6 +5,7 @@
 import type { AreaRange } from './coco_params.js';
 import type { CocoBox } from './coco_types.js';
 import { bboxIou } from './bbox_iou.js';
+import { rleIou, type Rle } from '../../structures/mask/rle.js';
 import { stableArgsortDesc } from './numpy_compat.js';
 
 /** A ground-truth object of one image and category, in file order. */
@@ -17,6 +18,8 @@ export interface EvalGt {
   readonly area: number;
   /** 1 for a crowd region. */
   readonly iscrowd: 0 | 1;
+  /** The object's mask (`segm` evaluation only). */
+  readonly rle?: Rle;
 }
 
 /** A detection of one image and category, in results-file order. */
@@ -29,6 +32,8 @@ export interface EvalDt {
   readonly area: number;
   /** Confidence score. */
   readonly score: number;
+  /** The detection's mask (`segm` evaluation only). */
+  readonly rle?: Rle;
 }
 
 /** Detections sorted by score and their IoUs with the ground truth of one image and category. */
@@ -57,18 +62,39 @@ export interface EvalImgResult {
   readonly gtIgnore: Uint8Array;
 }
 
+/** Row-major `[D, G]` mask IoUs (pycocotools `maskUtils.iou` on RLEs). */
+function maskIou(dts: readonly EvalDt[], gts: readonly EvalGt[]): Float64Array {
+  const need = (r: Rle | undefined, what: string): Rle => {
+    if (r === undefined) throw new Error(`segm evaluation: ${what} has no mask`);
+    return r;
+  };
+  const m = rleIou(
+    dts.map((d) => need(d.rle, `detection #${d.id}`)),
+    gts.map((g) => need(g.rle, `annotation id ${g.id}`)),
+    gts.map((g) => g.iscrowd),
+  );
+  return Float64Array.from(m.flat());
+}
+
 /**
  * `computeIoU`: sorts the detections by score (stable, like numpy mergesort),
  * keeps the first `maxDet`, and computes their IoUs with the ground truth.
  */
-export function preparePair(gts: readonly EvalGt[], allDts: readonly EvalDt[], maxDet: number): PreparedPair {
+export function preparePair(
+  gts: readonly EvalGt[],
+  allDts: readonly EvalDt[],
+  maxDet: number,
+  iouType: 'bbox' | 'segm' = 'bbox',
+): PreparedPair {
   const order = stableArgsortDesc(allDts.map((d) => d.score));
   const dts: EvalDt[] = [];
   for (let i = 0; i < order.length && i < maxDet; i++) dts.push(allDts[order[i]]);
   const ious =
     dts.length === 0 || gts.length === 0
       ? new Float64Array(0)
-      : bboxIou(
+      : iouType === 'segm'
+        ? maskIou(dts, gts)
+        : bboxIou(
           dts.map((d) => d.bbox),
           gts.map((g) => g.bbox),
           gts.map((g) => g.iscrowd),

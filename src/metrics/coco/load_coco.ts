@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../../core/errors.js';
+import { toBbox, type CocoSegmentation, type CompressedRle, type UncompressedRle } from '../../structures/mask/coco_mask_api.js';
 import type {
   CocoAnnotation,
   CocoBox,
@@ -165,7 +166,9 @@ function parseAnnotation(
   if (iscrowd === undefined) {
     throw new DataError(`${where}: iscrowd ${show(raw.iscrowd)}; expected 0 or 1`);
   }
-  return { id, image_id: imageId, category_id: categoryId, bbox, area, iscrowd };
+  const ann: CocoAnnotation = { id, image_id: imageId, category_id: categoryId, bbox, area, iscrowd };
+  if (raw.segmentation !== undefined) ann.segmentation = raw.segmentation as CocoSegmentation;
+  return ann;
 }
 
 /**
@@ -249,13 +252,24 @@ export function parseCocoResults(json: unknown, gt: CocoGroundTruth, file: strin
     if (!isIntegerId(categoryId)) {
       throw new DataError(`${where}: category_id ${show(categoryId)}; expected an integer category id`);
     }
-    const bbox = checkBox(raw.bbox, false);
+    const segmentation = raw.segmentation as CompressedRle | UncompressedRle | undefined;
+    let bbox: CocoBox | string;
+    if (raw.bbox === undefined && segmentation !== undefined) {
+      // loadRes: a mask result without a box gets the mask's tight box.
+      try {
+        bbox = toBbox([segmentation])[0];
+      } catch (e) {
+        throw new DataError(`${where}: segmentation: ${(e as Error).message}`);
+      }
+    } else bbox = checkBox(raw.bbox, false);
     if (typeof bbox === 'string') throw new DataError(`${where}: ${bbox}`);
     const score = raw.score;
     if (typeof score !== 'number' || !Number.isFinite(score)) {
       throw new DataError(`${where}: score ${show(score)}; expected a finite number`);
     }
-    return { image_id: imageId, category_id: categoryId, bbox, score };
+    const det: CocoDetection = { image_id: imageId, category_id: categoryId, bbox, score };
+    if (segmentation !== undefined) det.segmentation = segmentation;
+    return det;
   });
 }
 
