@@ -12,7 +12,7 @@
  * columns are built on the CPU from the RoI coordinates (RoIs are boxes, not trainable: like
  * torchvision, no gradient flows to them), then the whole batch of RoIs is one op chain:
  * one `gather` of the `[K, Ty, Tx, C]` patches and two batched `matMul`s. Its gradient with respect
- * to the features is the gradient of those ops (`gather` → `UnsortedSegmentSum`), on every backend.
+ * to the features is the gradient of those ops (the gather's being one `scatterND`), on every backend.
  */
 import { tf } from '../../core/tf.js';
 
@@ -110,6 +110,26 @@ function roiTaps(
 }
 
 /**
+ * `tf.gather(values, index)` along axis 0 whose gradient is one `scatterND` (duplicates summed)
+ * instead of tfjs's `UnsortedSegmentSum`, which on the cpu backend costs a pass over all indices
+ * per row of `values` (minutes for a feature pyramid).
+ * @param values `[N, C]`; @param index `[M]` int32 rows; @returns `[M, C]`.
+ */
+function gatherRowsSummingGrad(values: tf.Tensor2D, index: tf.Tensor1D): tf.Tensor2D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const v = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const shape = v.shape;
+    save([index]); // kept for the backward pass, beyond the caller's tidy
+    return {
+      value: tf.gather(v, index),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].expandDims(1), dy, shape),
+    };
+  });
+  return op(values) as tf.Tensor2D;
+}
+
+/**
  * Pools each RoI of `rois` from the feature maps `features` to a fixed size.
  * @param features `[B, H, W, C]` feature maps (NHWC).
  * @param rois `[K, 5]` boxes `[batchIndex, x1, y1, x2, y2]` in input-image coordinates
@@ -173,8 +193,8 @@ export function roiAlign(features: tf.Tensor4D, rois: tf.Tensor2D, options: RoiA
   });
 
   return tf.tidy(() => {
-    const flat = features.reshape([batch * height * width, channels]); // [B*H*W, C]
-    const patches = tf.gather(flat, tf.tensor1d(index, 'int32')).reshape([k, ty, tx * channels]); // [K, Ty, Tx*C]
+    const flat = features.reshape([batch * height * width, channels]) as tf.Tensor2D; // [B*H*W, C]
+    const patches = gatherRowsSummingGrad(flat, tf.tensor1d(index, 'int32')).reshape([k, ty, tx * channels]); // [K, Ty, Tx*C]
     const alongY = tf.matMul(tf.tensor3d(wy, [k, outH, ty]), patches); // [K, outH, Tx*C]
     const byColumn = alongY.reshape([k, outH, tx, channels]).transpose([0, 2, 1, 3]).reshape([k, tx, outH * channels]); // [K, Tx, outH*C]
     const alongX = tf.matMul(tf.tensor3d(wx, [k, outW, tx]), byColumn); // [K, outW, outH*C]
