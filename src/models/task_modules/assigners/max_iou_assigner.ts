@@ -51,6 +51,23 @@ export const RETINANET_ASSIGNER_OPTIONS: MaxIoUAssignerOptions = {
   matchLowQuality: true,
 };
 
+/** mmdet's RPN `train_cfg.rpn.assigner` (configs/_base_/models/faster-rcnn_r50_fpn.py, mask-rcnn_r50_fpn.py). */
+export const RPN_ASSIGNER_OPTIONS: MaxIoUAssignerOptions = {
+  ...RETINANET_ASSIGNER_OPTIONS,
+  posIouThr: 0.7,
+  negIouThr: 0.3,
+  minPosIou: 0.3,
+};
+
+/** mmdet's RoI head `train_cfg.rcnn.assigner`; Mask R-CNN's config sets `matchLowQuality: true`, Faster R-CNN's false. */
+export const RCNN_ASSIGNER_OPTIONS: MaxIoUAssignerOptions = {
+  ...RETINANET_ASSIGNER_OPTIONS,
+  posIouThr: 0.5,
+  negIouThr: 0.5,
+  minPosIou: 0.5,
+  matchLowQuality: false,
+};
+
 /** The outcome of an assignment (mmdet's `AssignResult`). */
 export interface AssignResult {
   /** Number of ground-truth boxes. */
