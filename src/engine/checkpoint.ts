@@ -11,6 +11,7 @@ import { CheckpointError } from '../core/errors.js';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
 import { hostToTensor, tensorToHost } from '../checkpoint/weights.js';
 import type { HostTensor } from '../checkpoint/host_tensor.js';
+import { MODEL_PREFIX, OPTIMIZER_PREFIX, TRAINING_CHECKPOINT_FORMAT as FORMAT } from '../checkpoint/training_checkpoint_format.js';
 
 /** Non-tensor training state stored in a checkpoint's metadata. */
 export interface TrainingState {
@@ -35,15 +36,14 @@ export interface CheckpointContent {
   state: TrainingState;
 }
 
-const FORMAT = 'densekit-checkpoint-v1';
 /** Name of the file that records the newest checkpoint. */
 export const LAST_CHECKPOINT = 'last_checkpoint';
 
 /** Writes a checkpoint atomically. */
 export function writeCheckpoint(path: string, content: CheckpointContent): void {
   const host = new Map<string, HostTensor>();
-  for (const [k, t] of content.model) host.set(`model.${k}`, tensorToHost(t));
-  for (const [k, t] of content.optimizer) host.set(`optimizer.${k}`, tensorToHost(t));
+  for (const [k, t] of content.model) host.set(`${MODEL_PREFIX}${k}`, tensorToHost(t));
+  for (const [k, t] of content.optimizer) host.set(`${OPTIMIZER_PREFIX}${k}`, tensorToHost(t));
   writeSafetensors(path, host, { format: FORMAT, state: JSON.stringify(content.state) });
 }
 
@@ -57,8 +57,8 @@ export function readCheckpoint(path: string): CheckpointContent {
   const model = new Map<string, tf.Tensor>();
   const optimizer = new Map<string, tf.Tensor>();
   for (const [k, t] of tensors) {
-    if (k.startsWith('model.')) model.set(k.slice(6), hostToTensor(t, k));
-    else if (k.startsWith('optimizer.')) optimizer.set(k.slice(10), hostToTensor(t, k));
+    if (k.startsWith(MODEL_PREFIX)) model.set(k.slice(MODEL_PREFIX.length), hostToTensor(t, k));
+    else if (k.startsWith(OPTIMIZER_PREFIX)) optimizer.set(k.slice(OPTIMIZER_PREFIX.length), hostToTensor(t, k));
   }
   return { model, optimizer, state: JSON.parse(metadata.state) as TrainingState };
 }
