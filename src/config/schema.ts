@@ -114,6 +114,16 @@ export interface DistillationConfig {
   temperature: number;
 }
 
+/** What the runner does when an update turns the loss, gradients or weights non-finite. */
+export interface NanGuardConfig {
+  /** Roll back to the newest checkpoint with a lower lr instead of stopping. Default false. */
+  rollback: boolean;
+  /** Each rollback multiplies the lr by this factor, in (0, 1). Default 0.1. */
+  lrFactor: number;
+  /** Stop after this many rollbacks. Default 3. */
+  maxRollbacks: number;
+}
+
 /** Schema of the whole config. */
 export interface RootConfig {
   model: ComponentConfig | null;
@@ -133,6 +143,7 @@ export interface RootConfig {
   resume: boolean;
   backend: string | null;
   distillation: DistillationConfig | null;
+  nanGuard: NanGuardConfig;
 }
 
 const DISTILLATION_SCHEMA: OptionsSchema<DistillationConfig> = {
@@ -189,6 +200,7 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     resume: false,
     backend: null,
     distillation: null,
+    nanGuard: { rollback: false, lrFactor: 0.1, maxRollbacks: 3 },
   },
   kinds: {
     distillation: ['object', 'null'],
@@ -226,6 +238,14 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     randomness: { defaults: { seed: 0 } } as OptionsSchema<object>,
     autoScaleLr: { defaults: { enable: false, baseBatchSize: 1024 } } as OptionsSchema<object>,
     distillation: DISTILLATION_SCHEMA as OptionsSchema<object>,
+    nanGuard: {
+      defaults: { rollback: false, lrFactor: 0.1, maxRollbacks: 3 },
+      docs: {
+        rollback: 'on a non-finite update, roll back to the newest checkpoint with a lower lr instead of stopping',
+        lrFactor: 'lr multiplier applied at each rollback',
+        maxRollbacks: 'stop after this many rollbacks',
+      },
+    } as OptionsSchema<object>,
   },
   required: ['model'],
 };
