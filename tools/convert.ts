@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (flagString(args, 'config') !== undefined) {
     const { config, file } = await loadToolConfig(args);
-    await setupTool(args, 'cpu');
+    await setupTool(args, 'cpu', 'convert (it checks on cpu; --backend overrides)');
     const model = buildModel(config);
     const own = model.stateDict();
     const missing = [...own.keys()].filter((k) => !state.has(k));

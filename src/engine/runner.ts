@@ -23,6 +23,7 @@ import { ImageClassifier } from '../models/image_classifier.js';
 import { evaluate } from './evaluate.js';
 import { CheckpointManager, readCheckpoint, restoreNewestLoadable, type CheckpointContent, type TrainingState } from './checkpoint.js';
 import { NonFiniteLossError, allFinite } from './non_finite_guard.js';
+import { checkDatasetClasses } from '../config/cross_checks.js';
 import { JsonlLog, readJsonlLog, type TrainLogRecord } from './jsonl_log.js';
 import { ProgressPrinter } from './progress.js';
 
@@ -116,9 +117,16 @@ export class Runner {
     this.progress = options.progress ?? new ProgressPrinter();
 
     const trainSet = buildDataset(train, 'trainDataloader', options.dataRoot);
+    checkDatasetClasses(config as unknown as Record<string, unknown>, trainSet.classNames, 'trainDataloader.dataset');
     this.trainLoader = buildLoader(train, trainSet, seed);
     if (config.valDataloader !== null) {
       const valSet = buildDataset(config.valDataloader, 'valDataloader', options.dataRoot);
+      if (valSet.classNames.join('\n') !== trainSet.classNames.join('\n')) {
+        throw new ConfigError(
+          `valDataloader.dataset has the classes ${JSON.stringify(valSet.classNames)}, trainDataloader.dataset ${JSON.stringify(trainSet.classNames)}: ` +
+            `set the classes once with the top-level 'classes' option`,
+        );
+      }
       this.valLoader = buildLoader(config.valDataloader, valSet, seed, { shuffle: false });
       this.metric = buildMetric(config.valEvaluator, valSet, 'valEvaluator');
     } else {

@@ -10,6 +10,7 @@
  * 4. each `cfg.paramScheduler[i]`: `SCHEDULERS.build(c, {itersPerEpoch, maxIters, maxEpochs}, ...)`,
  *    then `new ScheduleSet(schedulers, base.lr)`.
  */
+import { RANGES } from '../registry/options.js';
 import { ConfigError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { validateOptions, type ComponentConfig } from '../registry/options.js';
@@ -58,6 +59,7 @@ export const adamWSpec: ComponentSpec<AdamWOptions, AdamW, OptimizerBuildContext
   name: 'AdamW',
   description: 'Adam with decoupled weight decay, as torch.optim.AdamW (amsgrad=False)',
   defaults: { ...ADAMW_DEFAULTS, betas: [...ADAMW_DEFAULTS.betas] },
+  ranges: { lr: RANGES.positive, betas: { min: 0, max: 1, maxExclusive: true }, eps: RANGES.positive, weightDecay: RANGES.nonNegative },
   docs: {
     lr: 'base learning rate',
     betas: '[β1, β2] of the running averages of the gradient and its square',
@@ -74,6 +76,7 @@ export const sgdSpec: ComponentSpec<SGDConfigOptions, SGD, OptimizerBuildContext
   defaults: { lr: null, ...SGD_DEFAULTS },
   kinds: { lr: ['number'] },
   required: ['lr'],
+  ranges: { lr: RANGES.positive, momentum: RANGES.nonNegative, dampening: RANGES.nonNegative, weightDecay: RANGES.nonNegative },
   docs: {
     lr: 'base learning rate (required)',
     momentum: 'momentum factor',
