@@ -35,7 +35,7 @@ function escapeXml(s: string): string {
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, FLAGS);
   const { config, file } = await loadToolConfig(args);
-  await setupTool(args, 'cpu');
+  await setupTool(args, 'cpu', 'browse-dataset (it draws on cpu; --backend overrides)');
   const split = flagString(args, 'split') ?? 'train';
   const section = split === 'train' ? config.trainDataloader : split === 'val' ? config.valDataloader : config.testDataloader;
   if (section === null) throw new ConfigError(`${split}Dataloader: not in ${file}`);

@@ -10,7 +10,7 @@ export type { SafetensorsContent, ReadSafetensorsOptions, TensorsByName } from '
 export type { SafetensorsEntry, SafetensorsHeader } from './safetensors_header.js';
 export { readNpy, writeNpy } from './npy.js';
 export type { ReadNpyOptions } from './npy.js';
-export { writeFileAtomic } from './atomic_write.js';
+export { writeFileAtomic } from '../core/atomic_write.js';
 export { ZipReader, type ZipEntry } from './pth/zip_reader.js';
 export { unpickle, type UnpickleOptions } from './pth/unpickler.js';
 export { PickleObject, PickleGlobal, PickleCallable, getPickleState, isPickleTuple } from './pth/pickle_types.js';

@@ -10,7 +10,7 @@
  */
 
 import { DataError, formatShape } from '../core/errors.js';
-import { writeFileAtomic } from './atomic_write.js';
+import { writeFileAtomic } from '../core/atomic_write.js';
 import { decodeElements, encodeElementsLE } from './byte_codec.js';
 import { bufferSource, fileSource, type ByteSource } from './byte_source.js';
 import { assertHostTensor, DTYPE_INFO, numel, type HostDType, type HostTensor } from './host_tensor.js';

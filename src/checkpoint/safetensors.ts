@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 
 import { CheckpointError } from '../core/errors.js';
-import { writeFileAtomic, type ChunkSink } from './atomic_write.js';
+import { writeFileAtomic, type ChunkSink } from '../core/atomic_write.js';
 import { decodeElements, encodeElementsLE } from './byte_codec.js';
 import { bufferSource, fileSource, type ByteSource } from './byte_source.js';
 import { DTYPE_INFO, isHostDType, numel, type HostData, type HostTensor } from './host_tensor.js';

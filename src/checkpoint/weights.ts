@@ -13,6 +13,7 @@ import type { HostTensor } from './host_tensor.js';
 import { hostToTensor, tensorToHost } from './host_to_tensor.js';
 import { convertStateDict, formatConversionReport } from './convert/convert.js';
 import type { ConversionReport, HostStateDict } from './convert/layout.js';
+import { isTrainingCheckpoint, modelWeightsOf } from './training_checkpoint_format.js';
 
 export { hostToTensor, tensorToHost } from './host_to_tensor.js';
 
@@ -22,16 +23,23 @@ export interface ReadWeightsResult {
   state: HostStateDict;
   /** Conversion summary when the file was a PyTorch checkpoint in a published layout. */
   conversion: ConversionReport | null;
+  /** True when the file was a training checkpoint (its optimizer state was ignored). */
+  fromTrainingCheckpoint?: boolean;
 }
 
 /**
- * Reads weights from a `.safetensors` file (our names) or a `.pth`/`.pt`/`.bin`
- * PyTorch checkpoint (layout detected and converted).
+ * Reads weights from a `.safetensors` file (our names: plain weights, or a
+ * training checkpoint, whose model weights are taken and optimizer state
+ * ignored) or a `.pth`/`.pt`/`.bin` PyTorch checkpoint (layout detected and converted).
  */
 export function readWeights(path: string, options: { layout?: string } = {}): ReadWeightsResult {
   if (!existsSync(path)) throw new CheckpointError(`Weights file not found: ${path}`);
   const ext = extname(path).toLowerCase();
-  if (ext === '.safetensors') return { state: readSafetensors(path).tensors, conversion: null };
+  if (ext === '.safetensors') {
+    const { tensors, metadata } = readSafetensors(path);
+    if (isTrainingCheckpoint(metadata)) return { state: modelWeightsOf(tensors), conversion: null, fromTrainingCheckpoint: true };
+    return { state: tensors, conversion: null };
+  }
   if (ext === '.pth' || ext === '.pt' || ext === '.bin' || ext === '.ckpt') {
     const raw = extractStateDict(readPth(path), path);
     const { state, report } = convertStateDict(raw, { layout: options.layout, source: path });

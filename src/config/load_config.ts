@@ -72,7 +72,14 @@ async function loadWithBases(file: string, stack: string[]): Promise<Config> {
       throw new ConfigError(`Config ${abs}: ${BASE_KEY} must be a path or a list of paths`);
     }
     for (const base of list as string[]) {
-      merged = mergeConfig(merged, await loadWithBases(resolve(dirname(abs), base), [...stack, abs]));
+      const basePath = resolve(dirname(abs), base);
+      if (!existsSync(basePath)) {
+        throw new ConfigError(
+          `Config file not found: ${basePath}, the ${BASE_KEY} '${base}' of ${abs} (${BASE_KEY} paths are relative to the file that names them; ` +
+            `a config copied elsewhere needs its ${BASE_KEY} paths adjusted)`,
+        );
+      }
+      merged = mergeConfig(merged, await loadWithBases(basePath, [...stack, abs]));
     }
   }
   return mergeConfig(merged, own) as Config;

@@ -4,8 +4,10 @@
  * `optimWrapper`, `paramScheduler`, `trainCfg`, `defaultHooks`, ...).
  */
 import type { ComponentConfig, OptionsSchema } from '../registry/options.js';
-import { validateOptions } from '../registry/options.js';
+import { RANGES, validateOptions } from '../registry/options.js';
 import type { Config } from './load_config.js';
+import { applyTopLevelClasses, checkClassCounts, checkScheduleLength, configuredClassCount } from './cross_checks.js';
+import { registryOf } from '../registry/registry.js';
 
 /** A data loader section. */
 export interface DataloaderConfig {
@@ -28,6 +30,7 @@ export const DATALOADER_SCHEMA: OptionsSchema<DataloaderConfig> = {
   defaults: { batchSize: 2, numWorkers: 2, shuffle: false, dropLast: false, skipCorrupt: false, dataset: null },
   children: { dataset: { registry: 'datasets' } },
   required: ['dataset'],
+  ranges: { batchSize: RANGES.positiveInt, numWorkers: RANGES.nonNegativeInt },
   docs: {
     batchSize: 'samples per batch',
     numWorkers: 'batches decoded and augmented ahead of the model',
@@ -114,6 +117,16 @@ export interface DistillationConfig {
   temperature: number;
 }
 
+/** What the runner does when an update turns the loss, gradients or weights non-finite. */
+export interface NanGuardConfig {
+  /** Roll back to the newest checkpoint with a lower lr instead of stopping. Default false. */
+  rollback: boolean;
+  /** Each rollback multiplies the lr by this factor, in (0, 1). Default 0.1. */
+  lrFactor: number;
+  /** Stop after this many rollbacks. Default 3. */
+  maxRollbacks: number;
+}
+
 /** Schema of the whole config. */
 export interface RootConfig {
   model: ComponentConfig | null;
@@ -133,12 +146,17 @@ export interface RootConfig {
   resume: boolean;
   backend: string | null;
   distillation: DistillationConfig | null;
+  nanGuard: NanGuardConfig;
+  /** Class names, set once for every split's dataset (and checked against heads and loss weights). Default null. */
+  classes: string[] | null;
 }
 
 const DISTILLATION_SCHEMA: OptionsSchema<DistillationConfig> = {
   defaults: { teacherConfig: null, teacherWeights: null, type: 'soft', alpha: 0.5, temperature: 1 },
   kinds: { teacherConfig: ['string'], teacherWeights: ['string'] },
   required: ['teacherConfig', 'teacherWeights'],
+  choices: { type: ['soft', 'hard'] },
+  ranges: { alpha: RANGES.ratio, temperature: RANGES.positive },
   docs: {
     teacherConfig: "the teacher's config file",
     teacherWeights: "the teacher's weights",
@@ -157,10 +175,18 @@ const OPTIM_WRAPPER_SCHEMA: OptionsSchema<OptimWrapperConfig> = {
   },
   children: { optimizer: { registry: 'optimizers' } },
   kinds: { clipGrad: ['object', 'null'] },
+  ranges: { accumulativeCounts: RANGES.positiveInt },
   sections: {
-    clipGrad: { defaults: { maxNorm: null, normType: 2 } } as OptionsSchema<object>,
+    clipGrad: {
+      defaults: { maxNorm: null, normType: 2 },
+      kinds: { maxNorm: ['number', 'null'] },
+      ranges: { maxNorm: RANGES.positive },
+      choices: { normType: [2] },
+    } as OptionsSchema<object>,
     paramwiseCfg: {
       defaults: { normDecayMult: null, biasDecayMult: null, customKeys: {}, layerDecayRate: null },
+      kinds: { normDecayMult: ['number', 'null'], biasDecayMult: ['number', 'null'], layerDecayRate: ['number', 'null'] },
+      ranges: { normDecayMult: RANGES.nonNegative, biasDecayMult: RANGES.nonNegative, layerDecayRate: { min: 0, max: 1, minExclusive: true } },
     } as OptionsSchema<object>,
   },
   required: ['optimizer'],
@@ -189,6 +215,8 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     resume: false,
     backend: null,
     distillation: null,
+    nanGuard: { rollback: false, lrFactor: 0.1, maxRollbacks: 3 },
+    classes: null,
   },
   kinds: {
     distillation: ['object', 'null'],
@@ -200,7 +228,9 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     workDir: ['string', 'null'],
     loadFrom: ['string', 'null'],
     backend: ['string', 'null'],
+    classes: ['array', 'null'],
   },
+  choices: { backend: ['tensorflow', 'wasm', 'cpu', null] },
   children: {
     model: { registry: 'models' },
     valEvaluator: { registry: 'metrics' },
@@ -212,20 +242,39 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     valDataloader: DATALOADER_SCHEMA as OptionsSchema<object>,
     testDataloader: DATALOADER_SCHEMA as OptionsSchema<object>,
     optimWrapper: OPTIM_WRAPPER_SCHEMA as OptionsSchema<object>,
-    trainCfg: { defaults: { by: 'iter', maxIters: null, maxEpochs: null, valInterval: 0 } } as OptionsSchema<object>,
+    trainCfg: {
+      defaults: { by: 'iter', maxIters: null, maxEpochs: null, valInterval: 0 },
+      kinds: { maxIters: ['number', 'null'], maxEpochs: ['number', 'null'] },
+      choices: { by: ['iter', 'epoch'] },
+      ranges: { maxIters: RANGES.positiveInt, maxEpochs: RANGES.positiveInt, valInterval: RANGES.nonNegativeInt },
+    } as OptionsSchema<object>,
     defaultHooks: {
       defaults: {
         checkpoint: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
         logger: { interval: 10 },
       },
       sections: {
-        checkpoint: { defaults: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' } },
-        logger: { defaults: { interval: 10 } },
+        checkpoint: {
+          defaults: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
+          kinds: { saveBest: ['string', 'null'] },
+          choices: { rule: ['greater', 'less'] },
+          ranges: { interval: RANGES.nonNegativeInt, maxKeepCkpts: RANGES.positiveInt },
+        },
+        logger: { defaults: { interval: 10 }, ranges: { interval: RANGES.positiveInt } },
       },
     } as OptionsSchema<object>,
-    randomness: { defaults: { seed: 0 } } as OptionsSchema<object>,
-    autoScaleLr: { defaults: { enable: false, baseBatchSize: 1024 } } as OptionsSchema<object>,
+    randomness: { defaults: { seed: 0 }, ranges: { seed: RANGES.integer } } as OptionsSchema<object>,
+    autoScaleLr: { defaults: { enable: false, baseBatchSize: 1024 }, ranges: { baseBatchSize: RANGES.positiveInt } } as OptionsSchema<object>,
     distillation: DISTILLATION_SCHEMA as OptionsSchema<object>,
+    nanGuard: {
+      defaults: { rollback: false, lrFactor: 0.1, maxRollbacks: 3 },
+      ranges: { lrFactor: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, maxRollbacks: RANGES.nonNegativeInt },
+      docs: {
+        rollback: 'on a non-finite update, roll back to the newest checkpoint with a lower lr instead of stopping',
+        lrFactor: 'lr multiplier applied at each rollback',
+        maxRollbacks: 'stop after this many rollbacks',
+      },
+    } as OptionsSchema<object>,
   },
   required: ['model'],
 };
@@ -236,5 +285,10 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
  * @param file the config file, named in error messages.
  */
 export function validateConfig(config: Config, file: string): RootConfig {
-  return validateOptions(ROOT_SCHEMA, config, `config ${file}`, '');
+  const datasets = registryOf('datasets');
+  applyTopLevelClasses(config, (type) => datasets.has(type) && 'classes' in (datasets.get(type).defaults as object));
+  const validated = validateOptions(ROOT_SCHEMA, config, `config ${file}`, '');
+  checkScheduleLength(validated as unknown as Record<string, unknown>);
+  checkClassCounts(validated.model, configuredClassCount(validated as unknown as Record<string, unknown>));
+  return validated;
 }

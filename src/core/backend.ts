@@ -30,6 +30,8 @@ export const BACKEND_ENV_VAR = 'DENSEKIT_BACKEND';
 export interface SelectBackendOptions {
   /** Backend to use; `undefined` falls back to `DENSEKIT_BACKEND`, then to automatic choice. */
   requested?: string;
+  /** Who requested it, for the log line. Default `--backend`. */
+  requestedBy?: string;
   /** Where the one-line "using backend" message goes. Default: `console.error`. `null` silences it. */
   log?: ((message: string) => void) | null;
 }
@@ -120,7 +122,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const log = options.log === undefined ? (m: string) => console.error(m) : options.log;
   const fromEnv = process.env[BACKEND_ENV_VAR];
   const requested = options.requested ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
-  const source = options.requested !== undefined ? '--backend' : `${BACKEND_ENV_VAR}`;
+  const source = options.requested !== undefined ? (options.requestedBy ?? '--backend') : `${BACKEND_ENV_VAR}`;
   let chosen: BackendName;
   let detail: string;
 

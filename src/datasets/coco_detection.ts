@@ -8,6 +8,7 @@ import { sampleForImage, type DataSample } from '../structures/data_sample.js';
 import { parseCocoGroundTruth } from '../metrics/coco/load_coco.js';
 import type { CocoGroundTruth } from '../metrics/coco/coco_types.js';
 import { BaseDataset, type DatasetContext } from './base_dataset.js';
+import { ConfinedFolder } from './inside_root.js';
 import { buildPipeline, type Pipeline } from './transforms/pipeline.js';
 
 /** Layout options of a {@link CocoDetection} dataset (everything but the pipeline). */
@@ -73,7 +74,7 @@ export class CocoDetection extends BaseDataset {
     }
     const annPath = resolve(this.dataRoot, config.annFile);
     this.annFile = annPath;
-    const imgDir = resolve(this.dataRoot, config.imgDir);
+    const imgDir = new ConfinedFolder(resolve(this.dataRoot, config.imgDir), 'CocoDetection');
     if (!existsSync(annPath)) throw new DataError(`CocoDetection: annotation file not found: ${annPath}`);
     let json: unknown;
     try {
@@ -102,7 +103,7 @@ export class CocoDetection extends BaseDataset {
       if (fileName === undefined || width === undefined || height === undefined || !(width > 0) || !(height > 0)) {
         throw new DataError(`${annPath}: image id ${im.id} needs "file_name", and "width" and "height" > 0 (got ${JSON.stringify(im)})`);
       }
-      const path = join(imgDir, fileName);
+      const path = imgDir.resolve(fileName, `image id ${im.id} in ${annPath}`);
       if (!existsSync(path)) throw new DataError(`CocoDetection: image file not found: ${path} (image id ${im.id} in ${annPath})`);
       const boxes: number[] = [];
       const labels: number[] = [];

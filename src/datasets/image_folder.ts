@@ -5,6 +5,7 @@ import type { ComponentSpec } from '../registry/registry.js';
 import type { ConfigValue } from '../registry/options.js';
 import { sampleForImage, type DataSample } from '../structures/data_sample.js';
 import { BaseDataset, type DatasetContext } from './base_dataset.js';
+import { ConfinedFolder } from './inside_root.js';
 import { buildPipeline, type Pipeline } from './transforms/pipeline.js';
 
 /** File extensions treated as images. */
@@ -46,12 +47,18 @@ export class ImageFolder extends BaseDataset {
       .filter((n) => statSync(join(dir, n)).isDirectory())
       .sort();
     if (this.classNames.length === 0) throw new DataError(`ImageFolder: no class folders in ${dir}`);
+    const folder = new ConfinedFolder(dir, 'ImageFolder');
     this.classNames.forEach((cls, label) => {
+      folder.checkLinks(join(dir, cls), cls, `class folder '${cls}'`);
       const files = readdirSync(join(dir, cls)).filter(isImage).sort();
       if (files.length === 0) {
         throw new DataError(`ImageFolder: class folder ${join(dir, cls)} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
       }
-      for (const f of files) this.items.push({ path: join(dir, cls, f), label });
+      for (const f of files) {
+        const path = join(dir, cls, f);
+        folder.checkLinks(path, `${cls}/${f}`, `image '${cls}/${f}'`);
+        this.items.push({ path, label });
+      }
     });
   }
 

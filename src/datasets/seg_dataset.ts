@@ -6,6 +6,7 @@ import type { ComponentSpec } from '../registry/registry.js';
 import type { ConfigValue } from '../registry/options.js';
 import { sampleForImage, type DataSample } from '../structures/data_sample.js';
 import { BaseDataset, type DatasetContext } from './base_dataset.js';
+import { ConfinedFolder } from './inside_root.js';
 import { buildPipeline, type Pipeline } from './transforms/pipeline.js';
 
 /** Layout and label options of a {@link SegDataset} (everything but the pipeline). */
@@ -90,7 +91,10 @@ export class SegDataset extends BaseDataset {
     if (!isDir(imgDir)) throw new DataError(`${owner}: image folder not found: ${imgDir} (imgDir '${config.imgDir}' under ${this.dataRoot})`);
     if (!isDir(annDir)) throw new DataError(`${owner}: annotation folder not found: ${annDir} (annDir '${config.annDir}' under ${this.dataRoot})`);
 
+    const images = new ConfinedFolder(imgDir, owner);
+    const labels = new ConfinedFolder(annDir, owner);
     let names: string[];
+    let source = (n: string): string => `image '${n}' found in ${imgDir}`;
     if (config.splitFile !== null) {
       const splitPath = isAbsolute(config.splitFile) ? config.splitFile : join(this.dataRoot, config.splitFile);
       if (!existsSync(splitPath)) throw new DataError(`${owner}: split file not found: ${splitPath}`);
@@ -98,8 +102,9 @@ export class SegDataset extends BaseDataset {
         .split(/\r?\n/)
         .map((l) => l.trim())
         .filter((l) => l !== '');
+      source = (n: string): string => `line '${n}' of ${splitPath}`;
       for (const n of names) {
-        const img = join(imgDir, n + config.imgSuffix);
+        const img = images.resolve(n + config.imgSuffix, source(n));
         if (!existsSync(img)) throw new DataError(`${owner}: image ${img} listed in ${splitPath} (line '${n}') not found`);
       }
     } else {
@@ -109,8 +114,8 @@ export class SegDataset extends BaseDataset {
       throw new DataError(`${owner}: no images ending with '${config.imgSuffix}' in ${imgDir}`);
     }
     for (const n of names) {
-      const img = join(imgDir, n + config.imgSuffix);
-      const ann = join(annDir, n + config.segMapSuffix);
+      const img = images.resolve(n + config.imgSuffix, source(n));
+      const ann = labels.resolve(n + config.segMapSuffix, `label map of ${source(n)}`);
       if (!existsSync(ann)) {
         throw new DataError(`${owner}: no annotation for image ${img}: expected label map ${ann}`);
       }

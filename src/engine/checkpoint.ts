@@ -4,13 +4,15 @@
  * atomically (temp file, fsync, rename). A `last_checkpoint` file names the
  * newest one, as in mmengine.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync, statSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { tf } from '../core/tf.js';
 import { CheckpointError } from '../core/errors.js';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
 import { hostToTensor, tensorToHost } from '../checkpoint/weights.js';
 import type { HostTensor } from '../checkpoint/host_tensor.js';
+import { nonFiniteHostTensors } from './non_finite_guard.js';
+import { MODEL_PREFIX, OPTIMIZER_PREFIX, TRAINING_CHECKPOINT_FORMAT as FORMAT } from '../checkpoint/training_checkpoint_format.js';
 
 /** Non-tensor training state stored in a checkpoint's metadata. */
 export interface TrainingState {
@@ -35,15 +37,23 @@ export interface CheckpointContent {
   state: TrainingState;
 }
 
-const FORMAT = 'densekit-checkpoint-v1';
 /** Name of the file that records the newest checkpoint. */
 export const LAST_CHECKPOINT = 'last_checkpoint';
 
-/** Writes a checkpoint atomically. */
+/**
+ * Writes a checkpoint atomically.
+ * @throws CheckpointError (and writes nothing) when a tensor holds NaN or ±Inf.
+ */
 export function writeCheckpoint(path: string, content: CheckpointContent): void {
   const host = new Map<string, HostTensor>();
-  for (const [k, t] of content.model) host.set(`model.${k}`, tensorToHost(t));
-  for (const [k, t] of content.optimizer) host.set(`optimizer.${k}`, tensorToHost(t));
+  for (const [k, t] of content.model) host.set(`${MODEL_PREFIX}${k}`, tensorToHost(t));
+  for (const [k, t] of content.optimizer) host.set(`${OPTIMIZER_PREFIX}${k}`, tensorToHost(t));
+  const bad = nonFiniteHostTensors(host);
+  if (bad.length > 0) {
+    throw new CheckpointError(
+      `${path}: not written, ${bad.length} tensor(s) hold NaN or Inf (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''})`,
+    );
+  }
   writeSafetensors(path, host, { format: FORMAT, state: JSON.stringify(content.state) });
 }
 
@@ -57,8 +67,8 @@ export function readCheckpoint(path: string): CheckpointContent {
   const model = new Map<string, tf.Tensor>();
   const optimizer = new Map<string, tf.Tensor>();
   for (const [k, t] of tensors) {
-    if (k.startsWith('model.')) model.set(k.slice(6), hostToTensor(t, k));
-    else if (k.startsWith('optimizer.')) optimizer.set(k.slice(10), hostToTensor(t, k));
+    if (k.startsWith(MODEL_PREFIX)) model.set(k.slice(MODEL_PREFIX.length), hostToTensor(t, k));
+    else if (k.startsWith(OPTIMIZER_PREFIX)) optimizer.set(k.slice(OPTIMIZER_PREFIX.length), hostToTensor(t, k));
   }
   return { model, optimizer, state: JSON.parse(metadata.state) as TrainingState };
 }
@@ -114,6 +124,42 @@ export class CheckpointManager {
       .sort((a, b) => a.iter - b.iter);
   }
 
+  /**
+   * Resume candidates, newest first: the file `last_checkpoint` names (when it
+   * exists), then every periodic checkpoint by descending iteration.
+   */
+  candidates(): string[] {
+    const out: string[] = [];
+    const marker = join(this.workDir, LAST_CHECKPOINT);
+    if (existsSync(marker)) {
+      const path = join(this.workDir, readFileSync(marker, 'utf8').trim());
+      if (existsSync(path) && statSync(path).isFile()) out.push(path);
+    }
+    for (const { file } of this.periodic().reverse()) {
+      const path = join(this.workDir, file);
+      if (!out.includes(path)) out.push(path);
+    }
+    return out;
+  }
+
+  /**
+   * Removes temporary files that interrupted writes left in the work dir
+   * (`*.tmp-<pid>[-<random>]` of processes that no longer run); returns their names.
+   */
+  removeStaleTempFiles(): string[] {
+    if (!existsSync(this.workDir)) return [];
+    const removed: string[] = [];
+    for (const file of readdirSync(this.workDir)) {
+      const m = /\.tmp-(\d+)(?:-[0-9a-f]+)?$/.exec(file);
+      if (m === null) continue;
+      const pid = Number(m[1]);
+      if (pid !== process.pid && processAlive(pid)) continue;
+      rmSync(join(this.workDir, file), { force: true });
+      removed.push(file);
+    }
+    return removed;
+  }
+
   /** The newest checkpoint to resume from, or null. */
   latest(): string | null {
     const marker = join(this.workDir, LAST_CHECKPOINT);
@@ -124,4 +170,42 @@ export class CheckpointManager {
     const all = this.periodic();
     return all.length > 0 ? join(this.workDir, all[all.length - 1].file) : null;
   }
+}
+
+/** Whether a process with this id runs (signal 0 probes without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A checkpoint {@link restoreNewestLoadable} passed over, and why. */
+export interface SkippedCheckpoint {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Tries the resume candidates newest first and restores the first that loads:
+ * `restore` throws for one that cannot be read or does not fit (truncated file,
+ * wrong model, non-finite tensors). Returns the restored path (null when none
+ * loaded) and the skipped files with their reasons.
+ */
+export function restoreNewestLoadable(
+  manager: CheckpointManager,
+  restore: (path: string) => void,
+): { restored: string | null; skipped: SkippedCheckpoint[] } {
+  const skipped: SkippedCheckpoint[] = [];
+  for (const path of manager.candidates()) {
+    try {
+      restore(path);
+      return { restored: path, skipped };
+    } catch (err) {
+      skipped.push({ path, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    }
+  }
+  return { restored: null, skipped };
 }

@@ -21,7 +21,9 @@ import { TrainStep } from './train_step.js';
 import { Distiller, buildTeacher } from './distillation.js';
 import { ImageClassifier } from '../models/image_classifier.js';
 import { evaluate } from './evaluate.js';
-import { CheckpointManager, readCheckpoint, type CheckpointContent, type TrainingState } from './checkpoint.js';
+import { CheckpointManager, readCheckpoint, restoreNewestLoadable, type CheckpointContent, type TrainingState } from './checkpoint.js';
+import { NonFiniteLossError, allFinite } from './non_finite_guard.js';
+import { checkDatasetClasses } from '../config/cross_checks.js';
 import { JsonlLog, readJsonlLog, type TrainLogRecord } from '../structures/train_log.js';
 import { ProgressPrinter } from './progress.js';
 
@@ -90,6 +92,8 @@ export class Runner {
   private state: TrainingState;
   private readonly logInterval: number;
   private distiller: Distiller | null = null;
+  private rollbacks = 0;
+  private lastRollback: { failedAt: number; depth: number } | null = null;
 
   /** Builds a runner, loading the distillation teacher first when the config has one. */
   static async create(config: RootConfig, options: RunnerOptions): Promise<Runner> {
@@ -113,9 +117,16 @@ export class Runner {
     this.progress = options.progress ?? new ProgressPrinter();
 
     const trainSet = buildDataset(train, 'trainDataloader', options.dataRoot);
+    checkDatasetClasses(config as unknown as Record<string, unknown>, trainSet.classNames, 'trainDataloader.dataset');
     this.trainLoader = buildLoader(train, trainSet, seed);
     if (config.valDataloader !== null) {
       const valSet = buildDataset(config.valDataloader, 'valDataloader', options.dataRoot);
+      if (valSet.classNames.join('\n') !== trainSet.classNames.join('\n')) {
+        throw new ConfigError(
+          `valDataloader.dataset has the classes ${JSON.stringify(valSet.classNames)}, trainDataloader.dataset ${JSON.stringify(trainSet.classNames)}: ` +
+            `set the classes once with the top-level 'classes' option`,
+        );
+      }
       this.valLoader = buildLoader(config.valDataloader, valSet, seed, { shuffle: false });
       this.metric = buildMetric(config.valEvaluator, valSet, 'valEvaluator');
     } else {
@@ -205,10 +216,16 @@ export class Runner {
     }
   }
 
-  /** Restores everything from a training checkpoint. */
+  /**
+   * Restores everything from a training checkpoint.
+   * @throws CheckpointError when the file cannot be read, does not fit the model or holds NaN/Inf.
+   */
   restore(path: string): void {
     const content = readCheckpoint(path);
     try {
+      if (!allFinite([...content.model.values(), ...content.optimizer.values()])) {
+        throw new CheckpointError(`${path}: holds NaN or Inf tensors (written before the NaN guard checked checkpoints)`);
+      }
       this.model.loadStateDict(content.model, { strict: true, source: path });
       this.optimizer.loadStateDict(content.optimizer, { strict: true, source: path });
     } finally {
@@ -217,7 +234,59 @@ export class Runner {
     this.state = content.state;
     globalRng().setState(content.state.rng);
     this.trainLoader.setPosition(content.state.loader);
-    this.progress.message(`resumed from ${path} at iteration ${content.state.iter}`);
+  }
+
+  /**
+   * `--resume`: restores the newest checkpoint that loads, naming each newer one
+   * skipped and why, and drops log records written after it. Returns the path or null.
+   */
+  resumeFromWorkDir(): string | null {
+    const { restored, skipped } = restoreNewestLoadable(this.checkpoints, (p) => this.restore(p));
+    for (const s of skipped) this.progress.message(`--resume: skipped ${s.path} (${s.reason})`);
+    if (restored === null) {
+      this.progress.message(`--resume: no loadable checkpoint in ${this.options.workDir}, starting from scratch`);
+      return null;
+    }
+    const dropped = this.log.truncateAfter(this.state.iter);
+    this.progress.message(
+      `resumed from ${restored} at iteration ${this.state.iter}${dropped > 0 ? ` (dropped ${dropped} log record(s) written after it)` : ''}`,
+    );
+    return restored;
+  }
+
+  /**
+   * The NaN guard's response to a non-finite update: with `nanGuard.rollback`
+   * (and rollbacks left), restores a checkpoint older than the failing
+   * iteration and scales the lr by `nanGuard.lrFactor`, returning true;
+   * otherwise returns false (the caller rethrows). A failure before the run has
+   * passed the iteration it last rolled back to goes one checkpoint further back.
+   */
+  private rollBack(err: NonFiniteLossError): boolean {
+    const guard = this.config.nanGuard;
+    if (!guard.rollback || this.rollbacks >= guard.maxRollbacks) return false;
+    const older = this.checkpoints.periodic().filter((c) => c.iter < err.iter).reverse();
+    const again = this.lastRollback !== null && err.iter <= this.lastRollback.failedAt;
+    const depth = again && this.lastRollback !== null ? this.lastRollback.depth + 1 : 0;
+    const target = older[Math.min(depth, older.length - 1)];
+    if (target === undefined) return false;
+    const path = join(this.options.workDir, target.file);
+    this.step.reset();
+    const scale = this.lrScale * guard.lrFactor;
+    this.restore(path);
+    this.state.extra = { ...this.state.extra, lrScale: scale };
+    this.rollbacks++;
+    this.lastRollback = { failedAt: Math.max(err.iter, this.lastRollback?.failedAt ?? 0), depth };
+    this.progress.message(
+      `nanGuard: ${err.quantity} non-finite at iteration ${err.iter}; rolled back to ${path} (iteration ${this.state.iter}) ` +
+        `with the lr scaled by ${scale} (rollback ${this.rollbacks} of ${guard.maxRollbacks})`,
+    );
+    return true;
+  }
+
+  /** The lr multiplier left by NaN-guard rollbacks (1 without). */
+  private get lrScale(): number {
+    const v = this.state.extra.lrScale;
+    return typeof v === 'number' ? v : 1;
   }
 
   private snapshot(): CheckpointContent {
@@ -265,11 +334,9 @@ export class Runner {
 
   /** Runs the training loop to `maxIters`, then writes `<workDir>/latest.safetensors`. */
   async train(): Promise<TrainResult> {
-    if (this.options.resume === true) {
-      const latest = this.checkpoints.latest();
-      if (latest === null) this.progress.message(`--resume: no checkpoint in ${this.options.workDir}, starting from scratch`);
-      else this.restore(latest);
-    }
+    const stale = this.checkpoints.removeStaleTempFiles();
+    if (stale.length > 0) this.progress.message(`removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.join(', ')}`);
+    if (this.options.resume === true) this.resumeFromWorkDir();
     if (this.state.iter === 0 && this.options.loadFrom) this.loadFrom(this.options.loadFrom);
 
     let metrics: MetricValues | null = null;
@@ -284,16 +351,25 @@ export class Runner {
     while (this.state.iter < stopAt) {
       const iter = this.state.iter;
       this.schedule.apply(this.optimizer, iter);
+      const lrScale = this.lrScale;
+      if (lrScale !== 1) for (const g of this.optimizer.groups) g.lr *= lrScale;
       const t0 = performance.now();
       const { batch } = await this.trainLoader.next();
       window.data += performance.now() - t0;
-      try {
-        this.step.accumulate(batch, iter);
-      } finally {
-        tf.dispose(batch.inputs);
-      }
       let update = null;
-      if (this.step.ready) update = this.step.apply(iter);
+      try {
+        try {
+          this.step.accumulate(batch, iter);
+        } finally {
+          tf.dispose(batch.inputs);
+        }
+        if (this.step.ready) update = this.step.apply(iter);
+      } catch (err) {
+        if (!(err instanceof NonFiniteLossError)) throw err;
+        if (this.rollBack(err)) continue;
+        this.progress.finish();
+        throw err.withLastGoodCheckpoint(this.checkpoints.latest());
+      }
       this.state.iter = iter + 1;
       if (update !== null) {
         window.loss += update.total;
@@ -319,8 +395,9 @@ export class Runner {
         this.progress.update({ iter: done, maxIters: this.maxIters, epoch, lr, loss: meanLoss, imagesPerSecond, etaSeconds: perIter * (this.maxIters - done) });
         window = { loss: 0, losses: {}, n: 0, data: 0, start: performance.now(), images: 0 };
       }
-      if (done % this.valInterval === 0 || done === this.maxIters) metrics = (await this.validate()) ?? metrics;
+      // The checkpoint due now is written before validation, so a failing validation loses no training.
       if (done % this.checkpointInterval === 0 || done === this.maxIters) this.saveCheckpoint('periodic');
+      if (done % this.valInterval === 0 || done === this.maxIters) metrics = (await this.validate()) ?? metrics;
     }
     this.progress.finish();
     if (this.state.iter < this.maxIters) {

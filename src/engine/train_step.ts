@@ -1,7 +1,8 @@
 /**
  * One optimizer update: forward and backward over `accumulativeCounts` batches
  * (gradients averaged), a check that the loss is finite, optional clipping by
- * global norm, and the optimizer step. Everything runs in `tf.tidy` or is
+ * global norm, a check that the gradients are finite, the optimizer step and a
+ * check that the updated weights are finite. Everything runs in `tf.tidy` or is
  * disposed explicitly.
  */
 import { tf } from '../core/tf.js';
@@ -9,23 +10,9 @@ import type { Model } from '../models/base_model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { clipGradNorm } from '../optim/clip_grad.js';
 import type { Batch } from '../structures/data_sample.js';
+import { NonFiniteLossError, allFinite } from './non_finite_guard.js';
 
-/** Thrown when a loss term is NaN or infinite; training stops without touching the last checkpoint. */
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-
-  constructor(
-    readonly iter: number,
-    readonly losses: Record<string, number>,
-  ) {
-    super(
-      `Loss became non-finite at iteration ${iter}: ${Object.entries(losses)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}. Training stopped; the last checkpoint written before this iteration is intact ` +
-        `(lower the learning rate, enable optimWrapper.clipGrad, or check the data).`,
-    );
-  }
-}
+export { NonFiniteLossError } from './non_finite_guard.js';
 
 /** What one micro-batch contributed. */
 export interface MicroStepResult {
@@ -76,6 +63,7 @@ export class TrainStep {
 
   /**
    * Forward and backward of one batch; gradients are added to the running sum.
+   * @param iter 0-based index of the iteration; errors name its 1-based number, as the log does.
    * @throws NonFiniteLossError when a loss term is not finite (nothing is applied).
    */
   accumulate(batch: Batch, iter: number): MicroStepResult {
@@ -108,7 +96,7 @@ export class TrainStep {
     if (!Object.values(losses).every(Number.isFinite)) {
       tf.dispose(Object.values(grads));
       this.reset();
-      throw new NonFiniteLossError(iter, losses);
+      throw new NonFiniteLossError(iter + 1, losses, 'loss');
     }
     for (const [name, v] of this.variables) {
       const g = grads[v.name];
@@ -133,7 +121,9 @@ export class TrainStep {
 
   /**
    * Clips (optionally) and applies the accumulated gradients, then clears them.
-   * @throws NonFiniteLossError when the gradient norm is not finite.
+   * @param iter 0-based index of the iteration (errors name iteration `iter + 1`).
+   * @throws NonFiniteLossError when the gradients are not finite (nothing applied), or when
+   *   the updated weights are not finite (the in-memory model is then poisoned: stop or roll back).
    */
   apply(iter: number): UpdateResult {
     const n = this.micro.length;
@@ -148,12 +138,15 @@ export class TrainStep {
         gradNorm = clipped.totalNorm;
         if (!Number.isFinite(gradNorm)) {
           tf.dispose([...clipped.grads.values()]);
-          throw new NonFiniteLossError(iter, { ...losses, grad_norm: gradNorm });
+          throw new NonFiniteLossError(iter + 1, { ...losses, grad_norm: gradNorm }, 'gradient');
         }
         tf.dispose([...grads.values()]);
         grads = clipped.grads;
+      } else if (!allFinite([...grads.values()])) {
+        throw new NonFiniteLossError(iter + 1, losses, 'gradient');
       }
       this.optimizer.step(grads);
+      if (!allFinite([...this.variables.map(([, v]) => v), ...this.optimizer.slotVariables()])) throw new NonFiniteLossError(iter + 1, { ...losses, ...(gradNorm === undefined ? {} : { grad_norm: gradNorm }) }, 'weights');
     } finally {
       tf.dispose([...grads.values()]);
       this.accumulated = new Map();

@@ -1,3 +1,4 @@
+import { RANGES } from '../registry/options.js';
 import { tf } from '../core/tf.js';
 import { ShapeError, formatShape } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
@@ -105,6 +106,7 @@ export const crossEntropyLossSpec: ComponentSpec<CrossEntropyLossOptions, CrossE
   description: 'softmax cross-entropy with label smoothing, class weights, an ignore index and soft targets (mixup/cutmix)',
   defaults: { lossWeight: 1, labelSmoothing: 0, classWeight: null, lossName: 'loss_ce' },
   kinds: { classWeight: ['array', 'null'] },
+  ranges: { lossWeight: RANGES.nonNegative, labelSmoothing: { min: 0, max: 1, maxExclusive: true }, classWeight: RANGES.nonNegative },
   docs: {
     lossWeight: 'multiplier of the loss',
     labelSmoothing: 'ε of label smoothing',

@@ -2,6 +2,7 @@
  * mmdetection 3.x's Feature Pyramid Network (`mmdet/models/necks/fpn.py`), over
  * NHWC maps, built from the declared specs of its inputs.
  */
+import { RANGES } from '../registry/options.js';
 import { tf } from '../core/tf.js';
 import { ConfigError, ShapeError, formatShape } from '../core/errors.js';
 import type { FeatureSpec } from '../backbones/backbone.js';
@@ -269,6 +270,16 @@ export const fpnSpec: ComponentSpec<FPNConfig, FPN, NeckContext> = {
     upsampleCfg: ['object'],
   },
   required: ['outChannels'],
+  choices: { addExtraConvs: [false, true, 'on_input', 'on_lateral', 'on_output'] },
+  ranges: { outChannels: RANGES.positiveInt, numOuts: RANGES.positiveInt, startLevel: RANGES.nonNegativeInt, endLevel: { integer: true, min: -1 } },
+  sections: {
+    upsampleCfg: {
+      defaults: { mode: 'nearest', scaleFactor: null, alignCorners: false },
+      kinds: { scaleFactor: ['number', 'null'] },
+      choices: { mode: ['nearest', 'bilinear'] },
+      ranges: { scaleFactor: RANGES.positive },
+    },
+  },
   docs: {
     outChannels: 'channels of every output level',
     numOuts: 'number of output levels (null: one per used input level)',

@@ -148,6 +148,11 @@ export abstract class Optimizer {
     }
   }
 
+  /** Every slot variable of every parameter (e.g. AdamW's `exp_avg`, `exp_avg_sq`), for finiteness checks. */
+  slotVariables(): tf.Variable[] {
+    return [...this.state.values()].flatMap((s) => [...s.slots.values()]);
+  }
+
   /** Names of the slot variables each parameter gets (e.g. `['exp_avg', 'exp_avg_sq']`). */
   protected abstract get slotNames(): readonly string[];
 

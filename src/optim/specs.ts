@@ -3,6 +3,8 @@
  * schedulers (registry `schedulers`). The runner builds them through the
  * registries, in `engine/build.ts` (`buildOptimizer`, `buildSchedule`).
  */
+import { RANGES } from '../registry/options.js';
+import { ConfigError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import type { ParamGroupInput } from './optimizer.js';
 import { ADAMW_DEFAULTS, AdamW, type AdamWOptions } from './adamw.js';
@@ -47,6 +49,7 @@ export const adamWSpec: ComponentSpec<AdamWOptions, AdamW, OptimizerBuildContext
   name: 'AdamW',
   description: 'Adam with decoupled weight decay, as torch.optim.AdamW (amsgrad=False)',
   defaults: { ...ADAMW_DEFAULTS, betas: [...ADAMW_DEFAULTS.betas] },
+  ranges: { lr: RANGES.positive, betas: { min: 0, max: 1, maxExclusive: true }, eps: RANGES.positive, weightDecay: RANGES.nonNegative },
   docs: {
     lr: 'base learning rate',
     betas: '[β1, β2] of the running averages of the gradient and its square',
@@ -63,6 +66,7 @@ export const sgdSpec: ComponentSpec<SGDConfigOptions, SGD, OptimizerBuildContext
   defaults: { lr: null, ...SGD_DEFAULTS },
   kinds: { lr: ['number'] },
   required: ['lr'],
+  ranges: { lr: RANGES.positive, momentum: RANGES.nonNegative, dampening: RANGES.nonNegative, weightDecay: RANGES.nonNegative },
   docs: {
     lr: 'base learning rate (required)',
     momentum: 'momentum factor',

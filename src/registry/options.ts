@@ -29,9 +29,43 @@ export type RegistryKind =
 export interface ChildOption {
   /** Registry the `type` is looked up in. */
   registry: RegistryKind;
-  /** The value is a list of component configs. Default false. */
-  list?: boolean;
+  /** The value is a list of component configs (`true`), one config (`false`), or either (`'either'`). Default false. */
+  list?: boolean | 'either';
 }
+
+/** A scalar an enumerated option can take. */
+export type ChoiceValue = string | number | boolean | null;
+
+/**
+ * Allowed numbers of an option (a number, or each number of a list).
+ * Ratios are `{min: 0, max: 1}`; counts `{integer: true, min: 1}`.
+ */
+export interface NumberRange {
+  /** Must be an integer. Default false. */
+  integer?: boolean;
+  /** Lower bound (inclusive unless `minExclusive`). */
+  min?: number;
+  /** Upper bound (inclusive unless `maxExclusive`). */
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+/** Common ranges. */
+export const RANGES = {
+  /** An integer ≥ 1 (sizes, counts, batch sizes). */
+  positiveInt: { integer: true, min: 1 },
+  /** An integer ≥ 0 (intervals where 0 means "off", worker counts). */
+  nonNegativeInt: { integer: true, min: 0 },
+  /** A number > 0 (learning rates, temperatures). */
+  positive: { min: 0, minExclusive: true },
+  /** A number ≥ 0. */
+  nonNegative: { min: 0 },
+  /** A ratio or probability in [0, 1]. */
+  ratio: { min: 0, max: 1 },
+  /** Any integer. */
+  integer: { integer: true },
+} as const satisfies Record<string, NumberRange>;
 
 /** A plain config value. */
 export type ConfigValue = null | boolean | number | string | ConfigValue[] | ConfigObject;
@@ -61,6 +95,10 @@ export interface OptionsSchema<TOptions extends object> {
   sections?: { [K in keyof TOptions]?: OptionsSchema<object> };
   /** Options that must be given (no usable default). */
   required?: Array<keyof TOptions & string>;
+  /** Enumerated options: the values each accepts (a typo is an error naming them). */
+  choices?: { [K in keyof TOptions]?: readonly ChoiceValue[] };
+  /** Numeric options: integer-ness and bounds (checked on a number, or on each number of a list). */
+  ranges?: { [K in keyof TOptions]?: NumberRange };
   /** One line per option, shown by `npm run list`. */
   docs?: { [K in keyof TOptions]?: string };
 }
@@ -139,6 +177,8 @@ export function validateOptions<TOptions extends object>(
     }
     if (value === undefined) continue;
     checkKind(schema, key, value, owner, keyPath);
+    checkChoice(schema, key, value, owner, keyPath);
+    checkRange(schema, key, value, owner, keyPath);
     const child = (schema.children as Record<string, ChildOption | undefined> | undefined)?.[key];
     const section = (schema.sections as Record<string, OptionsSchema<object> | undefined> | undefined)?.[key];
     if (child !== undefined && value !== null) {
@@ -175,7 +215,7 @@ function checkKind<TOptions extends object>(
   const child = (schema.children as Record<string, ChildOption | undefined> | undefined)?.[key];
   let accepted: ValueKind[];
   if (explicit !== undefined) accepted = explicit;
-  else if (child !== undefined) accepted = child.list === true ? ['array', 'null'] : ['object', 'null'];
+  else if (child !== undefined) accepted = child.list === true ? ['array', 'null'] : child.list === 'either' ? ['object', 'array', 'null'] : ['object', 'null'];
   else if (def === null || def === undefined) return;
   else accepted = [kindOf(def) as ValueKind];
   const actual = kindOf(value);
@@ -186,9 +226,57 @@ function checkKind<TOptions extends object>(
   }
 }
 
+function checkChoice<TOptions extends object>(schema: OptionsSchema<TOptions>, key: string, value: unknown, owner: string, keyPath: string): void {
+  const choices = (schema.choices as Record<string, readonly ChoiceValue[] | undefined> | undefined)?.[key];
+  if (choices === undefined || choices.includes(value as ChoiceValue)) return;
+  const shown = choices.map((c) => JSON.stringify(c)).join(', ');
+  const hint = typeof value === 'string' ? didYouMean(value, choices.filter((c): c is string => typeof c === 'string')) : '';
+  throw new ConfigError(`Option ${keyPath} of ${owner}: expected one of ${shown}, got ${describeValue(value)}.${hint}`);
+}
+
+/** A range in words, e.g. `an integer ≥ 1` or `a number in [0, 1]`. */
+export function describeRange(range: NumberRange): string {
+  const noun = range.integer === true ? 'an integer' : 'a number';
+  const { min, max } = range;
+  if (min !== undefined && max !== undefined) {
+    return `${noun} in ${range.minExclusive === true ? '(' : '['}${min}, ${max}${range.maxExclusive === true ? ')' : ']'}`;
+  }
+  if (min !== undefined) return `${noun} ${range.minExclusive === true ? '>' : '≥'} ${min}`;
+  if (max !== undefined) return `${noun} ${range.maxExclusive === true ? '<' : '≤'} ${max}`;
+  return noun;
+}
+
+/** Whether `n` satisfies `range`. */
+export function inRange(n: number, range: NumberRange): boolean {
+  if (!Number.isFinite(n)) return false;
+  if (range.integer === true && !Number.isInteger(n)) return false;
+  if (range.min !== undefined && (range.minExclusive === true ? !(n > range.min) : !(n >= range.min))) return false;
+  if (range.max !== undefined && (range.maxExclusive === true ? !(n < range.max) : !(n <= range.max))) return false;
+  return true;
+}
+
+function checkRange<TOptions extends object>(schema: OptionsSchema<TOptions>, key: string, value: unknown, owner: string, keyPath: string): void {
+  const range = (schema.ranges as Record<string, NumberRange | undefined> | undefined)?.[key];
+  if (range === undefined || value === null) return;
+  const fail = (what: unknown, where: string): never => {
+    throw new ConfigError(`Option ${where} of ${owner}: expected ${describeRange(range)}, got ${describeValue(what)}`);
+  };
+  if (typeof value === 'number') {
+    if (!inRange(value, range)) fail(value, keyPath);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      if (typeof v !== 'number' || !inRange(v, range)) fail(v, `${keyPath}.${i}`);
+    });
+  } else {
+    fail(value, keyPath);
+  }
+}
+
 function validateChild(child: ChildOption, value: unknown, keyPath: string): void {
   if (childValidator === null) return;
-  if (child.list === true) {
+  if (child.list === 'either' && !Array.isArray(value)) {
+    childValidator(child.registry, value, keyPath);
+  } else if (child.list === true || child.list === 'either') {
     if (!Array.isArray(value)) throw new ConfigError(`${keyPath}: expected a list of ${child.registry} configs`);
     value.forEach((item, i) => childValidator?.(child.registry, item, `${keyPath}.${i}`));
   } else {

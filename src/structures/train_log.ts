@@ -1,5 +1,6 @@
 /** The JSON-lines log of a run: one object per logged training step or evaluation. */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomic_write.js';
 import { join } from 'node:path';
 
 /** A logged training step. */
@@ -41,6 +42,27 @@ export class JsonlLog {
 
   constructor(workDir: string) {
     this.path = join(workDir, LOG_FILE);
+  }
+
+  /**
+   * Drops the records after iteration `iter` (a resumed run restarts there, so
+   * records a killed run wrote later would otherwise repeat); returns how many were dropped.
+   * Lines that do not parse (a record cut by a kill) are dropped too.
+   */
+  truncateAfter(iter: number): number {
+    if (!existsSync(this.path)) return 0;
+    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const kept = lines.filter((l) => {
+      try {
+        return (JSON.parse(l) as LogRecord).iter <= iter;
+      } catch {
+        return false;
+      }
+    });
+    if (kept.length === lines.length) return 0;
+    const text = kept.map((l) => `${l}\n`).join('');
+    writeFileAtomic(this.path, (sink) => sink(new TextEncoder().encode(text)), (msg) => new Error(msg));
+    return lines.length - kept.length;
   }
 
   /** Appends one record. */

@@ -119,10 +119,17 @@ export function usage(synopsis: string, specs: Record<string, FlagSpec>): string
   return `usage: ${synopsis}\n${lines.join('\n')}`;
 }
 
-/** Selects the backend (from `--backend`, the environment or automatically) and registers the built-in components. */
-export async function setupTool(args: ParsedArgs, configBackend: string | null = null): Promise<BackendName> {
+/**
+ * Selects the backend (from `--backend`, else `fallback`, else the environment or
+ * automatically) and registers the built-in components.
+ * @param fallback the config's `backend`, or a tool's own choice.
+ * @param fallbackSource how the log line names who chose `fallback`.
+ */
+export async function setupTool(args: ParsedArgs, fallback: string | null = null, fallbackSource = "the config's 'backend'"): Promise<BackendName> {
   registerBuiltins();
-  return selectBackend({ requested: flagString(args, 'backend') ?? configBackend ?? undefined });
+  const flag = flagString(args, 'backend');
+  if (flag !== undefined) return selectBackend({ requested: flag, requestedBy: '--backend' });
+  return selectBackend({ requested: fallback ?? undefined, requestedBy: fallbackSource });
 }
 
 /** Loads, overrides and validates the config named by `--config`. */
@@ -138,21 +145,30 @@ export async function loadToolConfig(args: ParsedArgs): Promise<{ file: string; 
  * line (no stack trace) and exit with status 1; usage errors also print the usage.
  */
 export function runTool(main: (argv: string[]) => Promise<void>, usageText: string): void {
-  const argv = process.argv.slice(2);
+  const all = process.argv.slice(2);
+  const debug = all.includes('--debug');
+  const argv = all.filter((a) => a !== '--debug');
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(usageText);
+    console.log(`${usageText}\n  --debug                 print the full stack of an error`);
     return;
   }
   main(argv).catch((err: unknown) => {
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}\n${usageText}`);
-    } else if (err instanceof ConfigError || err instanceof DataError || err instanceof CheckpointError || err instanceof ShapeError) {
-      console.error(`${err.name}: ${err.message}`);
-    } else {
-      console.error(err);
-    }
+    console.error(formatToolError(err, usageText, debug));
     process.exitCode = 1;
   });
+}
+
+/**
+ * How a tool reports an error: `ErrorName: message` (usage errors with the usage
+ * text), the full stack only with `--debug`. Errors the framework does not
+ * expect also say that `--debug` shows where they came from.
+ */
+export function formatToolError(err: unknown, usageText: string, debug: boolean): string {
+  if (err instanceof UsageError) return `error: ${err.message}\n${usageText}`;
+  if (!(err instanceof Error)) return `Error: ${String(err)}`;
+  if (debug) return err.stack ?? `${err.name}: ${err.message}`;
+  const expected = err instanceof ConfigError || err instanceof DataError || err instanceof CheckpointError || err instanceof ShapeError;
+  return expected ? `${err.name}: ${err.message}` : `${err.name}: ${err.message} (unexpected; run again with --debug for the stack)`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ComponentSpec } from '../../registry/registry.js';
+import { RANGES } from '../../registry/options.js';
 import type { BackboneContext } from '../../registry/registries.js';
 import { SWIN_DEFAULTS, SwinTransformer, type SwinTransformerOptions } from './swin_transformer.js';
 
@@ -13,6 +14,22 @@ export const swinTransformerSpec: ComponentSpec<SwinTransformerOptions, SwinTran
     depths: ['array', 'null'],
     numHeads: ['array', 'null'],
     qkScale: ['number', 'null'],
+  },
+  ranges: {
+    embedDim: RANGES.positiveInt,
+    depths: RANGES.positiveInt,
+    numHeads: RANGES.positiveInt,
+    inChannels: RANGES.positiveInt,
+    patchSize: RANGES.positiveInt,
+    windowSize: RANGES.positiveInt,
+    mlpRatio: RANGES.positive,
+    qkScale: RANGES.positive,
+    dropRate: RANGES.ratio,
+    attnDropRate: RANGES.ratio,
+    dropPathRate: RANGES.ratio,
+    pretrainImgSize: RANGES.positiveInt,
+    outIndices: { integer: true, min: 0, max: 3 },
+    frozenStages: { integer: true, min: -1, max: 4 },
   },
   docs: {
     arch: "preset 'tiny' | 'small' | 'base' | 'large'; explicit embedDim/depths/numHeads override it",

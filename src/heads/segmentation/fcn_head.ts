@@ -85,6 +85,7 @@ export const fcnHeadSpec: ComponentSpec<FCNHeadConfig, FCNHead, HeadContext> = {
   name: 'FCNHead',
   description: 'FCN decode head: k x k ConvModules (+ conv_cat on the input); the usual auxiliary head (mmseg)',
   defaults: { ...DECODE_HEAD_DEFAULTS, inputTransform: null, numConvs: 2, kernelSize: 3, concatInput: true, dilation: 1 },
+  children: { lossDecode: { registry: 'losses', list: 'either' } },
   kinds: { ...DECODE_HEAD_KINDS, inputTransform: ['string', 'null'] },
   required: ['channels'],
   docs: {

@@ -104,6 +104,7 @@ export const fpnHeadSpec: ComponentSpec<FPNHeadConfig, FPNHead, HeadContext> = {
   name: 'FPNHead',
   description: 'Semantic FPN decode head over FPN outputs: per-level conv + x2 upsampling stacks, summed (mmseg)',
   defaults: { ...DECODE_HEAD_DEFAULTS, featureStrides: null },
+  children: { lossDecode: { registry: 'losses', list: 'either' } },
   kinds: { ...DECODE_HEAD_KINDS, featureStrides: ['array', 'null'] },
   required: ['channels'],
   docs: { ...DECODE_HEAD_DOCS, featureStrides: 'strides of the selected inputs (null: from the input specs)' },

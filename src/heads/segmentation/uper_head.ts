@@ -101,6 +101,7 @@ export const uperHeadSpec: ComponentSpec<UPerHeadConfig, UPerHead, HeadContext> 
   name: 'UPerHead',
   description: 'UPerNet decode head: PPM on the coarsest input + FPN fusion of all inputs (mmseg)',
   defaults: { ...DECODE_HEAD_DEFAULTS, poolScales: [1, 2, 3, 6] },
+  children: { lossDecode: { registry: 'losses', list: 'either' } },
   kinds: { ...DECODE_HEAD_KINDS },
   required: ['channels'],
   docs: { ...DECODE_HEAD_DOCS, poolScales: 'output sizes of the pyramid pooling branches' },
