@@ -89,9 +89,16 @@ async function tryLoadNodeBinding(): Promise<{ loaded: string | null; reasons: s
  * (tfjs-node's backend exposes the C library's `TF_Version` and whether it placed ops on a GPU).
  */
 export function nativeLibraryDescription(): string {
-  const backend = tf.backend() as unknown as { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };
-  const version = backend.binding?.TF_Version ?? 'unknown version';
-  return `TensorFlow ${version}, ${backend.isUsingGpuDevice === true ? 'GPU' : 'CPU'}`;
+  const info = nativeLibraryInfo();
+  return `TensorFlow ${info?.tfVersion ?? 'unknown version'}, ${info?.usingGpu === true ? 'GPU' : 'CPU'}`;
+}
+
+/** The active `tensorflow` backend's TensorFlow version and device, or null on another backend. */
+export function nativeLibraryInfo(): { tfVersion: string; usingGpu: boolean } | null {
+  const backend = tf.backend() as unknown as { binding?: { TF_Version?: unknown }; isUsingGpuDevice?: boolean };
+  if (backend.binding === undefined) return null;
+  const version = backend.binding.TF_Version;
+  return { tfVersion: typeof version === 'string' ? version : 'unknown version', usingGpu: backend.isUsingGpuDevice === true };
 }
 
 async function activate(name: BackendName): Promise<boolean> {
