@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
   if (!existsSync(join(data, 'annotations'))) spawnSync('npx', ['tsx', 'tools/make_sample_data.ts', data], { stdio: 'inherit' });
   steps.push(runStep('20 training iterations of configs/segmentation/swin-mini_upernet_ade.ts', 'npx', [
     'tsx', 'tools/train.ts', '--config', 'configs/segmentation/swin-mini_upernet_ade.ts', '--data-root', data,
-    '--work-dir', join(work, 'train'), '--cfg-options', 'trainCfg.maxIters=20', 'trainCfg.valInterval=20',
+    '--work-dir', join(work, 'train'), '--cfg-options', 'trainCfg.maxIters=20', 'trainCfg.valInterval=20', 'paramScheduler=[]',
   ], () => ({ weights: existsSync(join(work, 'train', 'latest.safetensors')) })));
 
   const report = {
