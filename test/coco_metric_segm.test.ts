@@ -15,6 +15,8 @@ import { sampleForImage } from '../src/structures/data_sample.js';
 import type { DetPrediction } from '../src/structures/prediction.js';
 import { rleDecodeRowMajor, rleFromString } from '../src/structures/mask/rle.js';
 import { COCO_BBOX_METRIC_KEYS } from '../src/metrics/coco/format.js';
+import { evaluateCoco } from '../src/metrics/coco/coco_eval.js';
+import { loadCocoGroundTruth, loadCocoResults } from '../src/metrics/coco/load_coco.js';
 
 interface MetricFixture {
   height: number;
@@ -22,6 +24,7 @@ interface MetricFixture {
   predictions: Array<{ imgId: number; bboxes: number[]; scores: number[]; labels: number[]; masks: string[] }>;
   mmdet: Record<string, number>;
   stats: { bbox: number[]; segm: number[] };
+  loadRes: { segmWithBoxes: number[]; bboxFromMasks: number[] };
 }
 
 const GT = new URL('./fixtures/maskdata/metric_gt.json', import.meta.url).pathname;
@@ -118,5 +121,18 @@ describe("CocoMetric metric: ['bbox', 'segm']", () => {
     const b = metric({ metric: 'bbox' });
     b.process(samples, preds);
     expect(b.compute().bbox_mAP).toBeCloseTo(fx.stats.bbox[0], 12);
+  });
+});
+
+describe("results files: pycocotools loadRes's area rule", () => {
+  it('segm results that carry boxes use box areas; mask-only results use mask areas and boxes, as pycocotools', async () => {
+    const gt = await loadCocoGroundTruth(GT);
+    for (const [name, iouType] of [['segmWithBoxes', 'segm'], ['bboxFromMasks', 'bbox']] as const) {
+      const file = new URL(`./fixtures/maskdata/results_${name}.json`, import.meta.url).pathname;
+      const r = evaluateCoco(gt, await loadCocoResults(file, gt), {}, iouType);
+      r.stats.forEach((v, i) => expect(Math.abs(v - fx.loadRes[name][i]), `${name} stat ${i}: ${v} vs ${fx.loadRes[name][i]}`).toBeLessThanOrEqual(1e-12));
+    }
+    // the rule matters on this data: box areas move masks between the size ranges
+    expect(fx.loadRes.segmWithBoxes[3]).not.toBe(fx.stats.segm[3]);
   });
 });
