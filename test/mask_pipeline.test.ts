@@ -124,6 +124,15 @@ describe('CocoDetection withMask', () => {
     expect(build(root, [], { withMask: false }).sampleInfo(0).gtInstances?.masks).toBeUndefined();
   });
 
+  it("LoadAnnotations withMask (mmdet's with_mask) passes masked samples and names a dataset without withMask", async () => {
+    const pipeline = [{ type: 'LoadImageFromFile' }, { type: 'LoadAnnotations', withMask: true }];
+    const ok = await build(root, pipeline).get(0, new Rng(0));
+    expect(ok.sample.gtInstances?.masks?.count).toBe(5);
+    await expect(build(root, pipeline, { withMask: false }).get(0, new Rng(0))).rejects.toThrow(
+      /LoadAnnotations withMask: sample .*img_1\.png \(image id 1\) has no instance masks; set withMask: true on the dataset/,
+    );
+  });
+
   const bad: Array<[string, (a: Ann) => void, RegExp]> = [
     ['a polygon with fewer than 3 points', (a) => (a.segmentation = [[1, 1, 5, 5]]), /polygon 0 has 2 points; expected at least 3/],
     ['a polygon with an odd number of coordinates', (a) => (a.segmentation = [[1, 1, 5, 5, 7]]), /odd number of coordinates/],
