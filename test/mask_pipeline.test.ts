@@ -20,6 +20,7 @@ import { tf } from '../src/core/tf.js';
 import { useBackend } from './helpers.js';
 import type { BitmapMasks } from '../src/structures/data_sample.js';
 import { rleDecodeRowMajor, rleFromString } from '../src/structures/mask/rle.js';
+import { blendInstanceMasks, segPalette } from '../src/visualization/overlay.js';
 
 interface MasksJson {
   count: number;
@@ -212,5 +213,25 @@ describe('collate', () => {
     } finally {
       tf.dispose(batch.inputs);
     }
+  });
+});
+
+describe('blendInstanceMasks', () => {
+  it('blends the class colour inside each kept mask only, later masks on top', () => {
+    const [h, w] = [2, 3];
+    const image = { data: new Uint8Array(h * w * 3).fill(100), height: h, width: w, channels: 3 };
+    // mask 0: pixels 0, 1; mask 1: pixels 1, 2; mask 2 (skipped): pixel 5
+    const masks: BitmapMasks = { data: Uint8Array.from([1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), count: 3, height: h, width: w };
+    const labels = Int32Array.from([0, 1, 0]);
+    const out = blendInstanceMasks(image, masks, labels, 2, 0.5, [true, true, false]);
+    const pal = segPalette(3);
+    const mix = (a: number, c: number): number => Math.round(0.5 * a + 0.5 * c);
+    for (let k = 0; k < 3; k++) {
+      expect(out[0 * 3 + k]).toBe(mix(100, pal[3 + k]));
+      expect(out[1 * 3 + k]).toBe(mix(mix(100, pal[3 + k]), pal[6 + k]));
+      expect(out[2 * 3 + k]).toBe(mix(100, pal[6 + k]));
+      for (const p of [3, 4, 5]) expect(out[p * 3 + k]).toBe(100);
+    }
+    expect(() => blendInstanceMasks(image, { ...masks, height: 3 }, labels, 2)).toThrow(/3 masks of 3×3 for 3 labels on a 2×3 image/);
   });
 });
