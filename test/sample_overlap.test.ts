@@ -14,6 +14,11 @@ import { writeShapesDataset, type CocoInstances } from '../src/datasets/sample/w
 import { rleFromPolygon } from '../src/structures/mask/polygon.js';
 import { rleDecodeRowMajor } from '../src/structures/mask/rle.js';
 import { main } from '../tools/make_sample_data.js';
+import { Rng } from '../src/core/rng.js';
+import { loadConfig } from '../src/config/load_config.js';
+import { validateConfig } from '../src/config/schema.js';
+import { buildDataset, buildMetric } from '../src/engine/build.js';
+import type { CocoMetric } from '../src/evaluation/coco_metric.js';
 
 let tmp = '';
 beforeAll(() => {
@@ -115,3 +120,34 @@ describe('make-sample-data --overlap', () => {
 function deriveTrainSeed(i: number): number {
   return deriveSeed(2, 'train', i);
 }
+
+describe('instance-segmentation dataset configs', () => {
+  it('shapes_coco_96_instance.ts and coco_instance.ts validate; the shapes one yields masks aligned with the padded image and a bbox+segm metric', async () => {
+    const base = new URL('../configs/_base_/', import.meta.url).pathname;
+    const cfgFile = path.join(tmp, 'instance_cfg.ts');
+    const write = (ds: string): void =>
+      fs.writeFileSync(
+        cfgFile,
+        `export default { _base_: ['${base}default_runtime.ts', '${base}models/fcos_swin-t_fpn.ts', '${base}datasets/${ds}', '${base}schedules/shapes_det_mini.ts'] };\n`,
+      );
+    write('coco_instance.ts');
+    const coco = validateConfig(await loadConfig(cfgFile), cfgFile);
+    expect((coco.trainDataloader?.dataset as { withMask?: boolean }).withMask).toBe(true);
+    expect(coco.valEvaluator).toMatchObject({ type: 'CocoMetric', metric: ['bbox', 'segm'] });
+    write('shapes_coco_96_instance.ts');
+    const config = validateConfig(await loadConfig(cfgFile), cfgFile);
+    const section = config.trainDataloader;
+    if (section === null || section === undefined) throw new Error('no trainDataloader');
+    // written by the make-sample-data --overlap test above (tests of a file run in order)
+    const root = path.join(tmp, 'shapes-overlap');
+    const ds = buildDataset(section, 'trainDataloader', root);
+    const r = await ds.get(0, new Rng(1));
+    const masks = r.sample.gtInstances?.masks;
+    expect(masks?.count).toBe(r.sample.gtInstances?.labels.length);
+    expect([masks?.height, masks?.width]).toEqual([r.img?.height, r.img?.width]);
+    const val = config.valDataloader;
+    if (val === null || val === undefined) throw new Error('no valDataloader');
+    const metric = buildMetric(config.valEvaluator ?? null, buildDataset(val, 'valDataloader', root), 'valEvaluator') as CocoMetric;
+    expect(metric.iouTypes).toEqual(['bbox', 'segm']);
+  });
+});
