@@ -241,7 +241,10 @@ function toBytes(img: FloatRgbImage): Uint8Array {
  * Renders one scene (see {@link ShapesSceneOptions} for defaults). Shapes are
  * placed by rejection sampling on their masks dilated by `margin`, so they
  * neither overlap nor touch; each object's `bbox` and `area` are computed
- * from exactly the pixels carrying its class in `labelMap`.
+ * from exactly the pixels carrying its class in `labelMap`. With `overlap`,
+ * a placement is rejected only when it would leave an earlier object less
+ * than {@link MIN_VISIBLE} visible, and `bbox`/`area` are those of the
+ * object's visible pixels (`instanceMap`).
  */
 export function renderShapesScene(options: ShapesSceneOptions = {}): ShapesScene {
   const size = options.size ?? 96;
