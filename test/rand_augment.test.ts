@@ -157,3 +157,21 @@ describe('RandAugment seeded draws (rand-m9-mstd0.5-inc1)', () => {
     expect(() => t.apply(f, new Rng(0))).toThrow(/RandAugment: expected a uint8 RGB image \(before Normalize\)/);
   });
 });
+
+describe('the Swin-T ImageNet recipe config', () => {
+  it('trains with RandAugment rand-m9-mstd0.5-inc1 and per-pixel random erasing 0.25 after Normalize', async () => {
+    const { loadConfig } = await import('../src/config/load_config.js');
+    const { validateConfig } = await import('../src/config/schema.js');
+    const { buildPipeline } = await import('../src/datasets/transforms/pipeline.js');
+    const file = new URL('../configs/classification/swin-t_in1k.ts', import.meta.url).pathname;
+    const cfg = validateConfig(await loadConfig(file), file) as unknown as { trainDataloader: { dataset: { pipeline: Record<string, unknown>[] } } };
+    const steps = cfg.trainDataloader.dataset.pipeline;
+    expect(steps.map((s) => s.type)).toEqual(['LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'RandAugment', 'Normalize', 'RandomErasing']);
+    expect(steps[3]).toMatchObject({ policy: 'rand-m9-mstd0.5-inc1', interpolation: 'bicubic', fillColor: [124, 116, 104] });
+    expect(steps[5]).toMatchObject({ probability: 0.25, mode: 'pixel', maxCount: 1 });
+    const pipeline = buildPipeline(steps.slice(1), 'trainDataloader.dataset.pipeline');
+    const src = image('img.full');
+    const r = await pipeline.run({ img: { ...src, data: src.data.slice() }, sample: sampleForImage(src.height, src.width) }, new Rng(0));
+    expect([r.img?.height, r.img?.width, r.img?.data instanceof Float32Array]).toEqual([224, 224, true]);
+  });
+});
