@@ -36,9 +36,9 @@ export function affineTransform(img: RgbImage, coeffs: AffineCoeffs, resample: P
   const { height: h, width: w, data } = img;
   const [a0, a1, a2, a3, a4, a5] = coeffs;
   const out = new Uint8Array(data.length);
-  const clampX = (x: number): number => (x < 0 ? 0 : x < w ? x : w - 1);
-  const clampY = (y: number): number => (y < 0 ? 0 : y < h ? y : h - 1);
-  const px = (y: number, x: number, c: number): number => data[(clampY(y) * w + clampX(x)) * 3 + c];
+  const cx = (x: number): number => (x < 0 ? 0 : x < w ? x : w - 1);
+  const cy = (y: number): number => (y < 0 ? 0 : y < h ? y : h - 1);
+  const bicubic = resample === 'bicubic';
   for (let yo = 0; yo < h; yo++) {
     for (let xo = 0; xo < w; xo++) {
       const o = (yo * w + xo) * 3;
@@ -56,14 +56,37 @@ export function affineTransform(img: RgbImage, coeffs: AffineCoeffs, resample: P
       const y = Math.floor(ys);
       const dx = xs - x;
       const dy = ys - y;
-      for (let c = 0; c < 3; c++) {
-        if (resample === 'bilinear') {
-          const top = px(y, x, c) + (px(y, x + 1, c) - px(y, x, c)) * dx;
-          const bottom = px(y + 1, x, c) + (px(y + 1, x + 1, c) - px(y + 1, x, c)) * dx;
+      if (!bicubic) {
+        // element offsets of the 2x2 neighbourhood, edge-clamped
+        const r0 = cy(y) * w;
+        const r1 = cy(y + 1) * w;
+        const x0 = cx(x);
+        const x1 = cx(x + 1);
+        const p00 = (r0 + x0) * 3;
+        const p01 = (r0 + x1) * 3;
+        const p10 = (r1 + x0) * 3;
+        const p11 = (r1 + x1) * 3;
+        for (let c = 0; c < 3; c++) {
+          const top = data[p00 + c] + (data[p01 + c] - data[p00 + c]) * dx;
+          const bottom = data[p10 + c] + (data[p11 + c] - data[p10 + c]) * dx;
           out[o + c] = Math.trunc(top + (bottom - top) * dy);
-        } else {
-          const row = (yy: number): number => cubic(px(yy, x - 1, c), px(yy, x, c), px(yy, x + 1, c), px(yy, x + 2, c), dx);
-          const v = cubic(row(y - 1), row(y), row(y + 1), row(y + 2), dy);
+        }
+      } else {
+        // element offsets of the 4x4 neighbourhood (x−1..x+2, y−1..y+2), edge-clamped
+        const q0 = cx(x - 1) * 3;
+        const q1 = cx(x) * 3;
+        const q2 = cx(x + 1) * 3;
+        const q3 = cx(x + 2) * 3;
+        const r0 = cy(y - 1) * w * 3;
+        const r1 = cy(y) * w * 3;
+        const r2 = cy(y + 1) * w * 3;
+        const r3 = cy(y + 2) * w * 3;
+        for (let c = 0; c < 3; c++) {
+          const v1 = cubic(data[r0 + q0 + c], data[r0 + q1 + c], data[r0 + q2 + c], data[r0 + q3 + c], dx);
+          const v2 = cubic(data[r1 + q0 + c], data[r1 + q1 + c], data[r1 + q2 + c], data[r1 + q3 + c], dx);
+          const v3 = cubic(data[r2 + q0 + c], data[r2 + q1 + c], data[r2 + q2 + c], data[r2 + q3 + c], dx);
+          const v4 = cubic(data[r3 + q0 + c], data[r3 + q1 + c], data[r3 + q2 + c], data[r3 + q3 + c], dx);
+          const v = cubic(v1, v2, v3, v4, dy);
           out[o + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
         }
       }

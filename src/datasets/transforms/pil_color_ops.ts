@@ -159,21 +159,18 @@ export function smoothFilter(img: RgbImage): RgbImage {
   if (h < 3 || w < 3) return like(img, out);
   const k1 = Math.fround(1 / 13);
   const k5 = Math.fround(5 / 13);
-  const kernel = [k1, k1, k1, k1, k5, k1, k1, k1, k1];
-  const row3 = (y: number, x: number, c: number, k: number): number => {
-    const at = (xx: number): number => data[(y * w + xx) * 3 + c];
-    const ab = Math.fround(Math.fround(at(x - 1) * kernel[k]) + Math.fround(at(x) * kernel[k + 1]));
-    return Math.fround(ab + Math.fround(at(x + 1) * kernel[k + 2]));
-  };
+  const f = Math.fround;
+  const stride = w * 3;
   for (let y = 1; y < h - 1; y++) {
-    for (let x = 1; x < w - 1; x++) {
-      for (let c = 0; c < 3; c++) {
-        let ss = Math.fround(0.5);
-        ss = Math.fround(ss + row3(y + 1, x, c, 0));
-        ss = Math.fround(ss + row3(y, x, c, 3));
-        ss = Math.fround(ss + row3(y - 1, x, c, 6));
-        out[(y * w + x) * 3 + c] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
-      }
+    for (let i = y * stride + 3; i < (y + 1) * stride - 3; i++) {
+      // Pillow sums the row below, the centre row, then the row above, each as (left + centre) + right
+      const b = i + stride;
+      const t = i - stride;
+      let ss = f(0.5);
+      ss = f(ss + f(f(f(data[b - 3] * k1) + f(data[b] * k1)) + f(data[b + 3] * k1)));
+      ss = f(ss + f(f(f(data[i - 3] * k1) + f(data[i] * k5)) + f(data[i + 3] * k1)));
+      ss = f(ss + f(f(f(data[t - 3] * k1) + f(data[t] * k1)) + f(data[t + 3] * k1)));
+      out[i] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
     }
   }
   return like(img, out);
