@@ -15,6 +15,7 @@ const SEG = 'configs/segmentation/swin-mini_upernet_ade.ts';
 const SEMFPN = 'configs/segmentation/swin-mini_semfpn_ade.ts';
 const RESNET_SEG = 'configs/segmentation/resnet18_upernet_ade.ts';
 const VIT_SEG = 'configs/segmentation/vit-mini_upernet_ade.ts';
+const HYBRID_SEG = 'configs/segmentation/hybrid-mini_upernet_ade.ts';
 const FCOS = 'configs/detection/swin-mini_fcos_coco.ts';
 const RETINA = 'configs/detection/swin-mini_retinanet_coco.ts';
 const CLS = 'configs/classification/swin-mini_imagefolder.ts';
@@ -41,13 +42,16 @@ describe('load-time ranges of component options', () => {
     [FCOS, 'model.bboxHead.lossBbox.lossWeight=-1', /Option model\.bboxHead\.lossBbox\.lossWeight of GIoULoss: expected a number ≥ 0, got -1/],
     [RETINA, 'model.bboxHead.featChannels=0', /Option model\.bboxHead\.featChannels of RetinaHead: expected an integer ≥ 1, got 0/],
     [CLS, 'model.head.dropout=1.5', /Option model\.head\.dropout of LinearClsHead: expected a number in \[0, 1\], got 1\.5/],
+    [SEG, 'model.testCfg.mode=slid', /Option model\.testCfg\.mode of .*expected one of "whole", "slide", got "slid"/],
+    [SEG, 'model.testCfg.stride=[0,48]', /Option model\.testCfg\.stride\.0 of .*expected an integer ≥ 1, got 0/],
+    [HYBRID_SEG, 'model.backbone.cnnStages=5', /Option model\.backbone\.cnnStages of HybridViT: expected an integer in \[1, 4\], got 5/],
     [SEG, 'trainDataloader.dataset.pipeline.2.prob=1.5', /Option trainDataloader\.dataset\.pipeline\.2\.prob of RandomFlip: expected a number in \[0, 1\], got 1\.5/],
   ])('%s with %s', async (config, option, message) => {
     await expect(validate(config, option)).rejects.toThrow(message);
   });
 
   it('every shipped model config still validates', async () => {
-    for (const config of [SEG, SEMFPN, RESNET_SEG, VIT_SEG, FCOS, RETINA, CLS]) {
+    for (const config of [SEG, SEMFPN, RESNET_SEG, VIT_SEG, HYBRID_SEG, FCOS, RETINA, CLS]) {
       await expect(validate(config, 'randomness.seed=1'), config).resolves.toBeUndefined();
     }
   });

@@ -10,6 +10,7 @@ export const hybridViTSpec: ComponentSpec<HybridViTOptions, HybridViT, BackboneC
   name: 'HybridViT',
   description: 'ResNet stages → tokens of a ViT encoder (R50+ViT-B/16 design); multiscale stage1..stage4, featmap or tokens',
   defaults: HYBRID_DEFAULTS,
+  ranges: { cnnStages: { integer: true, min: 1, max: 4 } },
   docs: {
     cnn: 'ResNet options (depth, baseChannels, frozenStages, normEval, ...)',
     cnnStages: 'ResNet stages before the transformer (3: stride-16 tokens)',
