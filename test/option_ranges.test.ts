@@ -49,6 +49,8 @@ describe('load-time ranges of component options', () => {
     [HYBRID_SEG, 'model.backbone.cnnStages=5', /Option model\.backbone\.cnnStages of HybridViT: expected an integer in \[1, 4\], got 5/],
     [SEG, 'valDataloader.dataset.pipeline.2.std=[58,0,57]', /Option valDataloader\.dataset\.pipeline\.2\.std\.1 of Normalize: expected a number > 0, got 0/],
     [SEMFPN, 'trainDataloader.dataset.pipeline.2.ratioRange=[0,1.5]', /Option trainDataloader\.dataset\.pipeline\.2\.ratioRange\.0 of RandomResize: expected a number > 0, got 0/],
+    [SEG, 'valEvaluator.ignoreIndex=2.5', /Option valEvaluator\.ignoreIndex of IoUMetric: expected an integer, got 2\.5/],
+    [CLS, 'valEvaluator.topk=[1,0]', /Option valEvaluator\.topk\.1 of Accuracy: expected an integer ≥ 1, got 0/],
     [SEG, 'trainDataloader.dataset.pipeline.2.prob=1.5', /Option trainDataloader\.dataset\.pipeline\.2\.prob of RandomFlip: expected a number in \[0, 1\], got 1\.5/],
   ])('%s with %s', async (config, option, message) => {
     await expect(validate(config, option)).rejects.toThrow(message);
