@@ -5,6 +5,7 @@ import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { sizePair } from './sampling.js';
 import { padMasks } from './mask_geometry.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link Pad}. Give `size`, or `sizeDivisor` and/or `padToSquare`. */
 export interface PadOptions {
@@ -86,6 +87,7 @@ export const padSpec: ComponentSpec<PadOptions, Transform, unknown> = {
   description: 'pad image (0) and label map (255) at the bottom/right to a fixed size or a multiple',
   defaults: { size: null, sizeDivisor: null, padToSquare: false, padVal: 0, segPadVal: 255 },
   kinds: { size: ['number', 'array', 'null'], sizeDivisor: ['number', 'null'] },
+  ranges: { size: RANGES.positiveInt, sizeDivisor: RANGES.positiveInt },
   docs: {
     size: '[height, width] (or one number), or null',
     sizeDivisor: 'pad to multiples of this, or null',
