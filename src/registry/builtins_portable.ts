@@ -36,6 +36,8 @@ import { fcosSpec, retinaNetSpec, singleStageDetectorSpec } from '../models/one_
 import { resNetSpec } from '../backbones/resnet/spec.js';
 import { hybridViTSpec } from '../backbones/hybrid/spec.js';
 import { encoderDecoderSpec } from '../models/encoder_decoder.js';
+import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
+import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
 
 let done = false;
 
@@ -84,4 +86,6 @@ export function registerPortableBuiltins(): void {
   MODELS.register(singleStageDetectorSpec);
   BACKBONES.register(visionTransformerSpec);
   HEADS.register(vitClsHeadSpec);
+  HEADS.register(rpnHeadSpec);
+  LOSSES.register(bceWithLogitsLossSpec);
 }

@@ -28,6 +28,11 @@ export interface AnchorGeneratorOptions {
   scalesPerOctave: number | null;
   /** Centre of the base anchor in units of the base size, in [0, 1]. Default 0. */
   centerOffset: number;
+  /**
+   * Round the base anchors' corners to integers (half to even), as torchvision's
+   * `AnchorGenerator.generate_anchors` does; mmdet does not. Default false.
+   */
+  roundBaseAnchors?: boolean;
 }
 
 /** RetinaNet's anchor settings (configs/_base_/models/retinanet_r50_fpn.py). */
@@ -129,6 +134,7 @@ export class AnchorGenerator {
       out[4 * a + 2] = xCenter + hw;
       out[4 * a + 3] = yCenter + hh;
     }
+    if (this.options.roundBaseAnchors === true) for (let i = 0; i < out.length; i++) out[i] = roundHalfEven(out[i]);
     return out;
   }
 
@@ -204,4 +210,10 @@ export class AnchorGenerator {
       throw new RangeError(`AnchorGenerator: ${n} feature maps for ${this.numLevels} levels`);
     }
   }
+}
+
+/** `torch.round`: to the nearest integer, halves to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
