@@ -10,6 +10,8 @@ import '../src/registry/builtins.js';
 import { HEADS } from '../src/registry/registries.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
 import type { HostTensor } from '../src/checkpoint/host_tensor.js';
+import type { HostStateDict } from '../src/checkpoint/convert/layout.js';
+import { convertStateDict } from '../src/checkpoint/convert/convert.js';
 import type { FeatureSpec } from '../src/backbones/backbone.js';
 import type { DataSample } from '../src/structures/data_sample.js';
 import { RPNHead, isRPNHead, type RPNTargets } from '../src/heads/detection/rpn/rpn_head.js';
@@ -21,7 +23,7 @@ import {
   type Proposals,
 } from '../src/heads/detection/rpn/rpn_proposals.js';
 import { concatArrays } from '../src/heads/detection/dense_head.js';
-import { TEST_BACKENDS, expectClose, useBackend } from './helpers.js';
+import { TEST_BACKENDS, TRAIN_BACKEND, expectClose, useBackend } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/twostage/rpn.safetensors', import.meta.url).pathname;
 const fx: Map<string, HostTensor> = readSafetensors(FIXTURE).tensors;
@@ -68,19 +70,19 @@ function samples(): DataSample[] {
   });
 }
 
-/** torchvision `rpn.head.*` → ours (the converter's mapping is tested in tools_convert tests). */
+/** torchvision `rpn.head.*` → ours, through the checkpoint converter (layout rcnn-torchvision). */
 function loadTorchvisionHead(head: RPNHead): void {
-  const names: Record<string, string> = {
-    'rpn_conv.weight': 'rpn.head.conv.0.0.weight',
-    'rpn_conv.bias': 'rpn.head.conv.0.0.bias',
-    'rpn_cls.weight': 'rpn.head.cls_logits.weight',
-    'rpn_cls.bias': 'rpn.head.cls_logits.bias',
-    'rpn_reg.weight': 'rpn.head.bbox_pred.weight',
-    'rpn_reg.bias': 'rpn.head.bbox_pred.bias',
-  };
-  const state = new Map(Object.entries(names).map(([ours, theirs]) => [ours, T(theirs)]));
-  head.loadStateDict(state);
-  tf.dispose([...state.values()]);
+  const tv: HostStateDict = new Map([...fx].filter(([k]) => k.startsWith('rpn.head.')));
+  const { state, report } = convertStateDict(tv, { layout: 'rcnn-torchvision' });
+  expect(report.mapped).toBe(6);
+  const ours = new Map(
+    [...state].map(([k, v]) => {
+      expect(k.startsWith('rpn_head.'), k).toBe(true);
+      return [k.slice('rpn_head.'.length), tf.tensor(v.data as Float32Array, v.shape, 'float32')] as [string, tf.Tensor];
+    }),
+  );
+  head.loadStateDict(ours);
+  tf.dispose([...ours.values()]);
 }
 
 function buildHead(config: object = TORCHVISION_RPN): RPNHead {
@@ -252,7 +254,7 @@ describe('RPNHead vs torchvision RegionProposalNetwork', () => {
   });
 
   it('training step: sampled losses, gradients for every weight, no tensor leak across two steps', async () => {
-    await useBackend(TEST_BACKENDS[0]);
+    await useBackend(TRAIN_BACKEND);
     const head = buildHead();
     loadTorchvisionHead(head);
     head.train();
