@@ -176,6 +176,25 @@ describe('RPNHead vs torchvision RegionProposalNetwork', () => {
     }
   });
 
+  it("mmdet style: proposals equal an mmdet 3.x RPNHead re-implementation (unrounded anchors, delta2bbox, min size > 0, max 1000)", () => {
+    const head = buildHead({ type: 'RPNHead', featChannels: 32 });
+    const sizes = STRIDES.map((s) => [128 / s, 192 / s] as [number, number]);
+    const anchors = head.anchors(sizes);
+    for (const [mode, cfg] of [
+      ['eval', head.testCfg],
+      ['train', head.proposalCfg],
+    ] as const) {
+      for (let b = 0; b < 2; b++) {
+        const levels: ProposalLevel[] = anchors.map((a, l) => {
+          const n = a.length / 4;
+          return { logits: F(`out.cls.l${l}`).subarray(b * n, (b + 1) * n), deltas: F(`out.reg.l${l}`).subarray(4 * b * n, 4 * (b + 1) * n), anchors: a };
+        });
+        const ours = generateProposals(levels, IMAGE_SIZES[b], cfg, 'mmdet', head.bboxCoder);
+        expectProposals(ours, F(`mmdet.${mode}.b${b}.boxes`), F(`mmdet.${mode}.b${b}.scores`), `mmdet ${mode} image ${b}`);
+      }
+    }
+  });
+
   for (const backend of TEST_BACKENDS) {
     describe(backend, () => {
       beforeAll(async () => {
