@@ -6,6 +6,8 @@
  */
 import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
 import { fpnSpec } from '../necks/fpn.js';
+import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
+import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
 import { fpnHeadSpec } from '../heads/segmentation/fpn_head.js';
@@ -36,8 +38,6 @@ import { fcosSpec, retinaNetSpec, singleStageDetectorSpec } from '../models/one_
 import { resNetSpec } from '../backbones/resnet/spec.js';
 import { hybridViTSpec } from '../backbones/hybrid/spec.js';
 import { encoderDecoderSpec } from '../models/encoder_decoder.js';
-import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
-import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
 
 let done = false;
 
@@ -81,11 +81,11 @@ export function registerPortableBuiltins(): void {
   LOSSES.register(giouLossSpec);
   HEADS.register(retinaHeadSpec);
   HEADS.register(fcosHeadSpec);
+  HEADS.register(rpnHeadSpec);
+  LOSSES.register(bceWithLogitsLossSpec);
   MODELS.register(retinaNetSpec);
   MODELS.register(fcosSpec);
   MODELS.register(singleStageDetectorSpec);
   BACKBONES.register(visionTransformerSpec);
   HEADS.register(vitClsHeadSpec);
-  HEADS.register(rpnHeadSpec);
-  LOSSES.register(bceWithLogitsLossSpec);
 }
