@@ -8,6 +8,7 @@ import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSF
 import { fpnSpec } from '../necks/fpn.js';
 import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
 import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
+import { fasterRCNNSpec, maskRCNNSpec, twoStageDetectorSpec } from '../models/two_stage_detector.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
 import { fpnHeadSpec } from '../heads/segmentation/fpn_head.js';
@@ -83,6 +84,9 @@ export function registerPortableBuiltins(): void {
   HEADS.register(fcosHeadSpec);
   HEADS.register(rpnHeadSpec);
   LOSSES.register(bceWithLogitsLossSpec);
+  MODELS.register(twoStageDetectorSpec);
+  MODELS.register(fasterRCNNSpec);
+  MODELS.register(maskRCNNSpec);
   MODELS.register(retinaNetSpec);
   MODELS.register(fcosSpec);
   MODELS.register(singleStageDetectorSpec);
