@@ -14,10 +14,11 @@
  * anchors of the batch (mmdet's `avg_factor`; torchvision's mean over `sampled_inds`). mmdet's box loss
  * is `L1Loss`, torchvision's smooth L1 with β = 1/9 (`{type: 'SmoothL1Loss', beta: 1/9}`).
  *
- * Not reproduced from torchvision: its `Matcher`'s low-quality rule gives an anchor that is some gt's
- * best its *own* best gt (mmdet gives it that gt, the later gt winning) and has no minimum IoU (mmdet:
- * `minPosIou` 0.3; set it to 0 to come closer); its targets are encoded with centre `x1 + w/2` (ours
- * `(x1 + x2)/2`, a float32 rounding apart); its sampler draws with `torch.randperm`.
+ * torchvision's `Matcher` differs from mmdet's assigner in its low-quality matches: an anchor that is
+ * some gt's best keeps its *own* best gt (mmdet gives it that gt, the later gt winning), with no minimum
+ * IoU (mmdet: `minPosIou` 0.3): `trainCfg.assigner.lowQualityRule: 'torchvision'`.
+ * Not reproduced from torchvision: its targets are encoded with centre `x1 + w/2` (ours `(x1 + x2)/2`,
+ * a float32 rounding apart); its sampler draws with `torch.randperm` (ours: the seeded model generator).
  *
  * State-dict names (mmdet): `rpn_conv.*`, `rpn_cls.*`, `rpn_reg.*`; torchvision's `rpn.head.conv.0.0.*`,
  * `rpn.head.cls_logits.*`, `rpn.head.bbox_pred.*` convert to them (src/checkpoint/convert).
@@ -94,6 +95,8 @@ export interface RPNTrainCfg {
     ignoreIofThr: number;
     ignoreWrtCandidates: boolean;
     matchLowQuality: boolean;
+    /** 'mmdet' or 'torchvision' (its `Matcher`: a prior keeps its own best gt, no minPosIou). Default 'mmdet'. */
+    lowQualityRule: 'mmdet' | 'torchvision';
   };
   /** `{type: 'RandomSampler', num, posFraction, negPosUb, addGtAsProposals}`. Default 256, 0.5, −1, false. */
   sampler: { type: string; num: number; posFraction: number; negPosUb: number; addGtAsProposals: boolean };
@@ -400,7 +403,7 @@ const RPN_ANCHOR_DEFAULTS = {
   roundBaseAnchors: false,
 };
 
-const RPN_ASSIGNER_DEFAULTS = { type: 'MaxIoUAssigner', ...RPN_ASSIGNER_OPTIONS, negIouThr: 0.3 };
+const RPN_ASSIGNER_DEFAULTS = { type: 'MaxIoUAssigner', ...RPN_ASSIGNER_OPTIONS, negIouThr: 0.3, lowQualityRule: 'mmdet' as const };
 const RPN_SAMPLER_DEFAULTS = { type: 'RandomSampler', ...RPN_SAMPLER_OPTIONS };
 
 const PROPOSAL_SCHEMA = (defaults: ProposalCfg): OptionsSchema<ProposalCfg> => ({
@@ -418,7 +421,7 @@ const PROPOSAL_SCHEMA = (defaults: ProposalCfg): OptionsSchema<ProposalCfg> => (
 const RPN_TRAIN_CFG_SCHEMA: OptionsSchema<RPNTrainCfg> = {
   defaults: { assigner: RPN_ASSIGNER_DEFAULTS, sampler: RPN_SAMPLER_DEFAULTS, allowedBorder: -1, posWeight: -1 },
   sections: {
-    assigner: { defaults: RPN_ASSIGNER_DEFAULTS } as OptionsSchema<object>,
+    assigner: { defaults: RPN_ASSIGNER_DEFAULTS, choices: { lowQualityRule: ['mmdet', 'torchvision'] } } as OptionsSchema<object>,
     sampler: { defaults: RPN_SAMPLER_DEFAULTS } as OptionsSchema<object>,
   },
 };
@@ -512,6 +515,7 @@ export const rpnHeadSpec: ComponentSpec<RPNHeadOptions, RPNHead, HeadContext> = 
           ignoreIofThr: assigner.ignoreIofThr,
           ignoreWrtCandidates: assigner.ignoreWrtCandidates,
           matchLowQuality: assigner.matchLowQuality,
+          lowQualityRule: assigner.lowQualityRule,
         }),
         sampler: new RandomSampler(
           { num: sampler.num, posFraction: sampler.posFraction, negPosUb: sampler.negPosUb, addGtAsProposals: sampler.addGtAsProposals },
