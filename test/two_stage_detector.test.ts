@@ -192,3 +192,75 @@ describe('TwoStageDetector', () => {
     model.dispose();
   });
 });
+
+/**
+ * With the real second stage (`StandardRoIHead` + `Shared2FCBBoxHead` / `FCNMaskHead`, from the
+ * roihead branch): runs once both are merged; skipped where `StandardRoIHead` is not registered.
+ */
+describe.skipIf(!HEADS.has('StandardRoIHead'))('FasterRCNN / MaskRCNN with StandardRoIHead', () => {
+  beforeAll(async () => {
+    await useBackend(TRAIN_BACKEND);
+  });
+
+  function maskedBatch(): Batch {
+    const b = batch();
+    for (const s of b.samples) {
+      const boxes = s.gtInstances!.bboxes;
+      const n = boxes.length / 4;
+      const data = new Uint8Array(n * H * W);
+      for (let i = 0; i < n; i++) {
+        for (let y = boxes[4 * i + 1]; y < boxes[4 * i + 3]; y++) for (let x = boxes[4 * i]; x < boxes[4 * i + 2]; x++) data[i * H * W + y * W + x] = 1;
+      }
+      s.gtInstances!.masks = { data, count: n, height: H, width: W };
+    }
+    return b;
+  }
+
+  for (const withMask of [false, true]) {
+    it(`${withMask ? 'MaskRCNN' : 'FasterRCNN'}: every loss term, gradients for every weight, no leak; predictions${withMask ? ' with masks' : ''}`, async () => {
+      const roiHead: Record<string, unknown> = {
+        type: 'StandardRoIHead',
+        bboxRoiExtractor: { outChannels: 16 },
+        bboxHead: { type: 'Shared2FCBBoxHead', fcOutChannels: 32 },
+      };
+      if (withMask) {
+        roiHead.maskRoiExtractor = { outChannels: 16 };
+        roiHead.maskHead = { type: 'FCNMaskHead', convOutChannels: 16 };
+      }
+      const model = MODELS.build(
+        { type: withMask ? 'MaskRCNN' : 'FasterRCNN', backbone: TINY_SWIN, neck: { type: 'FPN', outChannels: 16, numOuts: 5 }, rpnHead: { type: 'RPNHead', featChannels: 16 }, roiHead },
+        { numClasses: 2 },
+        'model',
+      ) as TwoStageDetector;
+      model.train();
+      const b = maskedBatch();
+      const vars = [...model.trainableVariables().values()];
+      const expected = ['loss_bbox', 'loss_cls', ...(withMask ? ['loss_mask'] : []), 'loss_rpn_bbox', 'loss_rpn_cls'];
+      let before = 0;
+      for (let step = 0; step < 2; step++) {
+        if (step === 1) before = tf.memory().numTensors;
+        let keys: string[] = [];
+        const { value, grads } = tf.variableGrads(() => {
+          const losses = model.loss(b);
+          keys = Object.keys(losses).sort();
+          return tf.addN(Object.values(losses)) as tf.Scalar;
+        }, vars);
+        expect(keys).toEqual(expected);
+        expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+        expect(Object.keys(grads).length).toBe(vars.length);
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      model.eval();
+      const preds = await model.predict(b);
+      expect(preds.length).toBe(2);
+      for (const p of preds) {
+        expect(p.scores.length).toBeGreaterThan(0);
+        if (withMask) expect([p.masks?.count, p.masks?.height, p.masks?.width]).toEqual([p.scores.length, H, W]);
+        else expect(p.masks).toBeUndefined();
+      }
+      tf.dispose(b.inputs);
+      model.dispose();
+    });
+  }
+});
