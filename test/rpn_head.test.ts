@@ -23,6 +23,7 @@ import {
   type Proposals,
 } from '../src/heads/detection/rpn/rpn_proposals.js';
 import { concatArrays } from '../src/heads/detection/dense_head.js';
+import { SmoothL1Loss } from '../src/losses/smooth_l1_loss.js';
 import { TEST_BACKENDS, TRAIN_BACKEND, expectClose, useBackend } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/twostage/rpn.safetensors', import.meta.url).pathname;
@@ -43,7 +44,7 @@ const IMAGE_SIZES: Array<[number, number]> = [
   [128, 170],
 ];
 
-/** torchvision's settings (maskrcnn_resnet50_fpn), as a config. */
+/** torchvision's settings (maskrcnn_resnet50_fpn), as a config: the README's (*Two-stage detection*). */
 const TORCHVISION_RPN = {
   type: 'RPNHead',
   featChannels: 32,
@@ -51,8 +52,8 @@ const TORCHVISION_RPN = {
   anchorGenerator: { scales: [8], ratios: [0.5, 1, 2], roundBaseAnchors: true },
   lossBbox: { type: 'SmoothL1Loss', beta: 1 / 9 },
   trainCfg: { assigner: { lowQualityRule: 'torchvision' } },
-  proposalCfg: TORCHVISION_RPN_TRAIN_CFG,
-  testCfg: TORCHVISION_RPN_TEST_CFG,
+  proposalCfg: { nmsPre: 2000, maxPerImg: 2000, minBboxSize: 1e-3 },
+  testCfg: { nmsPre: 1000, maxPerImg: 1000, minBboxSize: 1e-3 },
 };
 
 function samples(): DataSample[] {
@@ -144,6 +145,14 @@ describe('RPNHead vs torchvision RegionProposalNetwork', () => {
     expect(() => buildHead({ type: 'RPNHead', style: 'detectron' })).toThrow(/style/);
     expect(() => buildHead({ type: 'RPNHead', testCfg: { nms: { type: 'soft_nms' } } })).toThrow(/model\.rpnHead\.testCfg\.nms\.type/);
     expect(() => buildHead({ type: 'RPNHead', lossCls: { type: 'FocalLoss' } })).toThrow(/model\.rpnHead\.lossCls/);
+  });
+
+  it("the README's torchvision config resolves to torchvision's proposal settings", () => {
+    const head = buildHead();
+    expect(head.proposalCfg).toEqual(TORCHVISION_RPN_TRAIN_CFG);
+    expect(head.testCfg).toEqual(TORCHVISION_RPN_TEST_CFG);
+    expect(head.lossBbox).toBeInstanceOf(SmoothL1Loss);
+    expect(head.assigner.options.lowQualityRule).toBe('torchvision');
   });
 
   it('anchors equal torchvision AnchorGenerator (sizes 32..512, ratios 0.5/1/2, rounded base anchors)', () => {
