@@ -162,6 +162,16 @@ describe('RPNHead vs torchvision RegionProposalNetwork', () => {
     expect(Array.from(anchors)).toEqual(Array.from(F('anchors')));
   });
 
+  it('anchors of a 96x160 batch equal torchvision (its P6 strides are 160 // 3 = 53 and 96 // 2 = 48)', () => {
+    const head = buildHead();
+    const sizes: Array<[number, number]> = [[24, 40], [12, 20], [6, 10], [3, 5], [2, 3]];
+    const anchors = concatArrays(head.anchors(sizes), (n) => new Float32Array(n));
+    expect(Array.from(anchors)).toEqual(Array.from(F('anchors_96x160')));
+    const mmdet = buildHead({ type: 'RPNHead', featChannels: 32, anchorGenerator: { roundBaseAnchors: true } });
+    const fixed = concatArrays(mmdet.anchors(sizes), (n) => new Float32Array(n));
+    expect(Array.from(fixed)).not.toEqual(Array.from(F('anchors_96x160')));
+  });
+
   it('proposals from torchvision objectness and deltas equal filter_proposals (eval and training settings)', () => {
     const head = buildHead();
     const sizes = STRIDES.map((s) => [128 / s, 192 / s] as [number, number]);

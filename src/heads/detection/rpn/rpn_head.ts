@@ -216,10 +216,26 @@ export class RPNHead extends Module {
     return { cls, reg };
   }
 
-  /** Anchors of every level for these feature-map sizes (cached). */
+  /**
+   * Anchors of every level for these feature-map sizes (cached). Style 'torchvision' shifts level l
+   * by torchvision's strides `padded size // feature size` per axis (the padded size being the first
+   * level's map times its stride), which differ from the configured ones where the padded size is not
+   * a multiple of the coarsest stride (e.g. P6 of an 800-pixel side: 800 // 13 = 61, not 64).
+   */
   anchors(sizes: ReadonlyArray<readonly [number, number]>): Float32Array[] {
     const key = sizes.map(([h, w]) => `${h}x${w}`).join(',');
-    if (this.anchorCache?.key !== key) this.anchorCache = { key, levels: this.anchorGenerator.gridAnchorsAll(sizes) };
+    if (this.anchorCache?.key !== key) {
+      let levels: Float32Array[];
+      if (this.style === 'torchvision' && sizes.length > 0) {
+        if (sizes.length !== this.anchorGenerator.numLevels) throw new ShapeError(`RPNHead: ${sizes.length} feature maps for ${this.anchorGenerator.numLevels} anchor levels`);
+        const s0 = this.anchorGenerator.options.strides[0];
+        const [padH, padW] = [sizes[0][0] * s0, sizes[0][1] * s0];
+        levels = sizes.map(([h, w], l) => this.anchorGenerator.gridAnchors(l, h, w, [Math.floor(padH / h), Math.floor(padW / w)]));
+      } else {
+        levels = this.anchorGenerator.gridAnchorsAll(sizes);
+      }
+      this.anchorCache = { key, levels };
+    }
     return this.anchorCache.levels;
   }
 
