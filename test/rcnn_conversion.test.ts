@@ -70,6 +70,30 @@ describe('torchvision Faster / Mask R-CNN checkpoint conversion', () => {
     });
   }
 
+  it("mmdet Mask R-CNN checkpoints' neck and rpn_head keys (mmdet's module names) are native: strict load, no conversion", () => {
+    // mmdet 3.x / 2.x `FPN` (lateral_convs.i / fpn_convs.i ConvModule → .conv) and `RPNHead` (num_convs=1:
+    // rpn_conv 3x3, rpn_cls 1x1 → A, rpn_reg 1x1 → 4A), channels of mask-rcnn_swin-t-p4-w7_fpn.
+    const shapes: Array<[string, number[]]> = [];
+    [96, 192, 384, 768].forEach((c, i) => {
+      shapes.push([`neck.lateral_convs.${i}.conv.weight`, [256, c, 1, 1]], [`neck.lateral_convs.${i}.conv.bias`, [256]]);
+      shapes.push([`neck.fpn_convs.${i}.conv.weight`, [256, 256, 3, 3]], [`neck.fpn_convs.${i}.conv.bias`, [256]]);
+    });
+    shapes.push(['rpn_head.rpn_conv.weight', [256, 256, 3, 3]], ['rpn_head.rpn_conv.bias', [256]]);
+    shapes.push(['rpn_head.rpn_cls.weight', [3, 256, 1, 1]], ['rpn_head.rpn_cls.bias', [3]]);
+    shapes.push(['rpn_head.rpn_reg.weight', [12, 256, 1, 1]], ['rpn_head.rpn_reg.bias', [12]]);
+    const inputs = [96, 192, 384, 768].map((channels, i) => ({ name: `stage${i + 1}`, channels, stride: 4 * 2 ** i }));
+    const neck = NECKS.build({ type: 'FPN', outChannels: 256, numOuts: 5 }, { inputs }, 'model.neck');
+    const rpn = HEADS.build({ type: 'RPNHead' }, { inputs: neck.outputSpecs, numClasses: null }, 'model.rpnHead');
+    const state: HostStateDict = new Map(shapes.map(([k, shape]) => [k, { dtype: 'float32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
+    for (const [prefix, module] of [['neck', neck], ['rpn_head', rpn]] as const) {
+      const sub = part(state, `${prefix}.`);
+      module.loadStateDict(sub, { strict: true, source: 'mmdet mask-rcnn' });
+      tf.dispose([...sub.values()]);
+    }
+    neck.dispose();
+    rpn.dispose();
+  });
+
   it('maps the older torchvision names (before Conv2dNormActivation) too, and leaves v2 extras alone', async () => {
     const { mapRcnnTorchvisionKey } = await import('../src/checkpoint/convert/rcnn_torchvision_layout.js');
     expect(mapRcnnTorchvisionKey('rpn.head.conv.weight')).toEqual({ to: 'rpn_head.rpn_conv.weight' });
