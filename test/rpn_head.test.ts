@@ -14,7 +14,8 @@ import type { HostStateDict } from '../src/checkpoint/convert/layout.js';
 import { convertStateDict } from '../src/checkpoint/convert/convert.js';
 import type { FeatureSpec } from '../src/backbones/backbone.js';
 import type { DataSample } from '../src/structures/data_sample.js';
-import { RPNHead, isRPNHead, type RPNTargets } from '../src/heads/detection/rpn/rpn_head.js';
+import { RPNHead, type RPNTargets } from '../src/heads/detection/rpn/rpn_head.js';
+import { isProposalHead } from '../src/heads/detection/rpn/proposal_head.js';
 import {
   TORCHVISION_RPN_TEST_CFG,
   TORCHVISION_RPN_TRAIN_CFG,
@@ -88,7 +89,7 @@ function loadTorchvisionHead(head: RPNHead): void {
 
 function buildHead(config: object = TORCHVISION_RPN): RPNHead {
   const head = HEADS.build(config, { inputs: INPUTS, numClasses: null }, 'model.rpnHead');
-  expect(isRPNHead(head)).toBe(true);
+  expect(isProposalHead(head)).toBe(true);
   return head as RPNHead;
 }
 

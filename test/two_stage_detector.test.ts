@@ -14,6 +14,7 @@ import type { Batch, DataSample } from '../src/structures/data_sample.js';
 import type { LossDict } from '../src/structures/loss_dict.js';
 import type { ImageProposals, InstancePrediction, RoIHead, RoIPredictOptions } from '../src/heads/detection/roi/roi_head.js';
 import { FasterRCNN, MaskRCNN, TwoStageDetector } from '../src/models/two_stage_detector.js';
+import { RPNHead } from '../src/heads/detection/rpn/rpn_head.js';
 import { TRAIN_BACKEND, useBackend } from './helpers.js';
 
 /** A RoI head that records what it receives; its loss depends on the features and its one weight. */
@@ -105,11 +106,13 @@ describe('TwoStageDetector', () => {
     expect(model).toBeInstanceOf(FasterRCNN);
     const prefixes = new Set([...model.stateDict().keys()].map((k) => k.split('.')[0]));
     expect([...prefixes].sort()).toEqual(['backbone', 'neck', 'roi_head', 'rpn_head']);
-    expect(model.rpnHead.sampler.options.num).toBe(64);
-    expect(model.rpnHead.sampler.options.posFraction).toBe(0.5);
-    expect(model.rpnHead.proposalCfg.nmsPre).toBe(300);
-    expect(model.rpnHead.proposalCfg.maxPerImg).toBe(100);
-    expect(model.rpnHead.testCfg.maxPerImg).toBe(50);
+    const rpn = model.rpnHead as RPNHead;
+    expect(rpn).toBeInstanceOf(RPNHead);
+    expect(rpn.sampler.options.num).toBe(64);
+    expect(rpn.sampler.options.posFraction).toBe(0.5);
+    expect(rpn.proposalCfg.nmsPre).toBe(300);
+    expect(rpn.proposalCfg.maxPerImg).toBe(100);
+    expect(rpn.testCfg.maxPerImg).toBe(50);
     const roi = model.roiHead as ProbeRoIHead;
     expect(roi.numClasses).toBe(3);
     expect(roi.trainCfg).toEqual({ marker: 1 });

@@ -3,8 +3,9 @@
  * (mmdet/models/detectors/two_stage.py; `FasterRCNN` and `MaskRCNN` are the same class under
  * other names): backbone → neck → RPN head (proposals) → RoI head (boxes, classes, masks).
  *
- * The RPN is an {@link RPNHead}; the second stage is anything implementing {@link RoIHead}
- * (src/heads/detection/roi/roi_head.ts, e.g. `StandardRoIHead`), checked by its declared members.
+ * The first stage is anything implementing {@link ProposalHead} (src/heads/detection/rpn/proposal_head.ts,
+ * e.g. `RPNHead`), the second anything implementing {@link RoIHead} (src/heads/detection/roi/roi_head.ts,
+ * e.g. `StandardRoIHead`), both checked by their declared members.
  */
 import { tf } from '../core/tf.js';
 import { ConfigError } from '../core/errors.js';
@@ -15,14 +16,14 @@ import { isPlainObject } from '../registry/options.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { BACKBONES, HEADS, NECKS, type ModelContext } from '../registry/registries.js';
 import type { Batch } from '../structures/data_sample.js';
-import { RPNHead, isRPNHead } from '../heads/detection/rpn/rpn_head.js';
+import { isProposalHead, type ProposalHead } from '../heads/detection/rpn/proposal_head.js';
 import { isRoIHead, type InstancePrediction, type RoIHead } from '../heads/detection/roi/roi_head.js';
 import { Model, type LossDict } from './base_model.js';
 
 /**
  * Backbone → (neck) → RPN → RoI head, mmdet's `TwoStageDetector`.
  *
- * - `loss`: the RPN's `loss_rpn_cls` / `loss_rpn_bbox` and its training proposals (the RPN's
+ * - `loss`: the RPN's `loss_rpn_cls` / `loss_rpn_bbox` and its training proposals (`RPNHead`'s
  *   `proposalCfg`, mmdet's `train_cfg.rpn_proposal`; host arrays, so no gradient flows through
  *   them, as mmdet detaches them), then the RoI head's losses on those proposals.
  * - `predict`: the RPN's test proposals (`testCfg`), then the RoI head's detections (and masks)
@@ -38,7 +39,7 @@ export class TwoStageDetector extends Model {
   constructor(
     readonly backbone: Backbone,
     readonly neck: Neck | null,
-    readonly rpnHead: RPNHead,
+    readonly rpnHead: ProposalHead,
     readonly roiHead: RoIHead,
   ) {
     super();
@@ -128,7 +129,7 @@ export interface TwoStageDetectorOptions {
   testCfg: TwoStageTestCfg | null;
 }
 
-type TwoStageCtor = new (backbone: Backbone, neck: Neck | null, rpn: RPNHead, roi: RoIHead) => TwoStageDetector;
+type TwoStageCtor = new (backbone: Backbone, neck: Neck | null, rpn: ProposalHead, roi: RoIHead) => TwoStageDetector;
 
 const SECTION_KEYS: Record<'trainCfg' | 'testCfg', readonly string[]> = { trainCfg: ['rpn', 'rpnProposal', 'rcnn'], testCfg: ['rpn', 'rcnn'] };
 
@@ -184,7 +185,9 @@ function twoStageSpec(
       if (train.rcnn !== undefined) roiCfg.trainCfg = train.rcnn;
       if (test.rcnn !== undefined) roiCfg.testCfg = test.rcnn;
       const rpn = HEADS.build(rpnCfg, { inputs, numClasses: null }, `${path}.rpnHead`);
-      if (!isRPNHead(rpn)) throw new ConfigError(`${path}.rpnHead: ${name} needs a region proposal head ('RPNHead'), got '${String(options.rpnHead.type)}'`);
+      if (!isProposalHead(rpn)) {
+        throw new ConfigError(`${path}.rpnHead: ${name} needs a region proposal head (headKind 'rpn', forward, lossAndProposals, predictProposals; e.g. 'RPNHead'), got '${String(options.rpnHead.type)}'`);
+      }
       const roi = HEADS.build(roiCfg, { inputs, numClasses: context.numClasses }, `${path}.roiHead`);
       if (!isRoIHead(roi)) {
         throw new ConfigError(`${path}.roiHead: ${name} needs a RoI head (headKind 'roi', numClasses, withMask, loss, predict), got '${String(options.roiHead.type)}'`);

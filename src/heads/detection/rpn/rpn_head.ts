@@ -60,14 +60,9 @@ import {
   type ProposalStyle,
   type Proposals,
 } from './rpn_proposals.js';
+import type { ProposalHead, RPNOutputs } from './proposal_head.js';
 
-/** Raw outputs of the RPN for a batch, one NHWC map per level. */
-export interface RPNOutputs {
-  /** `[B, H_l, W_l, A]` objectness logits. */
-  cls: tf.Tensor4D[];
-  /** `[B, H_l, W_l, A·4]` deltas. */
-  reg: tf.Tensor4D[];
-}
+export type { RPNOutputs } from './proposal_head.js';
 
 /** Host-side training targets of a batch (all levels, image-major: index `b·N + anchor`). */
 export interface RPNTargets {
@@ -146,7 +141,7 @@ export interface RPNHeadInit {
 }
 
 /** The first stage of a two-stage detector: objectness and deltas per anchor, proposals per image. */
-export class RPNHead extends Module {
+export class RPNHead extends Module implements ProposalHead {
   /** Discriminates region proposal heads among the `HEADS` registry's components. */
   readonly headKind = 'rpn' as const;
   readonly inputs: readonly FeatureSpec[];
@@ -397,11 +392,6 @@ export class RPNHead extends Module {
       }
     });
   }
-}
-
-/** Whether a built head is an {@link RPNHead}-like proposal head (by its declared kind). */
-export function isRPNHead(head: Module): head is RPNHead {
-  return (head as unknown as Partial<RPNHead>).headKind === 'rpn';
 }
 
 // ----------------------------------------------------------------------------- spec
