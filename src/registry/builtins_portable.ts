@@ -18,6 +18,8 @@ import { normalizeSpec } from '../datasets/transforms/normalize.js';
 import { resizeEdgeSpec, resizeSpec } from '../datasets/transforms/resize.js';
 import { centerCropSpec } from '../datasets/transforms/center_crop.js';
 import { colorJitterSpec } from '../datasets/transforms/color_jitter.js';
+import { randAugmentSpec } from '../datasets/transforms/rand_augment.js';
+import { randomErasingSpec } from '../datasets/transforms/random_erasing.js';
 import { padSpec } from '../datasets/transforms/pad.js';
 import { photoMetricDistortionSpec } from '../datasets/transforms/photo_metric_distortion.js';
 import { randomCropSpec } from '../datasets/transforms/random_crop.js';
@@ -62,6 +64,8 @@ export function registerPortableBuiltins(): void {
   TRANSFORMS.register(randomResizedCropSpec);
   TRANSFORMS.register(randomFlipSpec);
   TRANSFORMS.register(colorJitterSpec);
+  TRANSFORMS.register(randAugmentSpec);
+  TRANSFORMS.register(randomErasingSpec);
   TRANSFORMS.register(photoMetricDistortionSpec);
   TRANSFORMS.register(randomResizeSpec);
   TRANSFORMS.register(randomCropSpec);
