@@ -6,6 +6,9 @@
  */
 import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
 import { fpnSpec } from '../necks/fpn.js';
+import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
+import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
+import { fasterRCNNSpec, maskRCNNSpec, twoStageDetectorSpec } from '../models/two_stage_detector.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
 import { fpnHeadSpec } from '../heads/segmentation/fpn_head.js';
@@ -83,6 +86,11 @@ export function registerPortableBuiltins(): void {
   LOSSES.register(giouLossSpec);
   HEADS.register(retinaHeadSpec);
   HEADS.register(fcosHeadSpec);
+  HEADS.register(rpnHeadSpec);
+  LOSSES.register(bceWithLogitsLossSpec);
+  MODELS.register(twoStageDetectorSpec);
+  MODELS.register(fasterRCNNSpec);
+  MODELS.register(maskRCNNSpec);
   MODELS.register(retinaNetSpec);
   MODELS.register(fcosSpec);
   MODELS.register(singleStageDetectorSpec);
