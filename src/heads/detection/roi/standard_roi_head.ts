@@ -282,7 +282,7 @@ export class StandardRoIHead extends Module implements RoIHead {
 
     const maskRois = boxesToRois(dets.map((d) => d.bboxes));
     const total = maskRois.length / 5;
-    const logits = total === 0 ? null : this.forwardMask(features, tf.tensor2d(maskRois, [total, 5]));
+    const logits = total === 0 ? null : tf.tidy(() => this.forwardMask(features, tf.tensor2d(maskRois, [total, 5])));
     try {
       let row = 0;
       const out: InstancePrediction[] = [];
