@@ -25,6 +25,8 @@ const META = readSafetensors(FIXTURE).metadata;
 const WEIGHTS = JSON.parse(META.weights) as Array<[string, number[], number, number]>;
 const [H, W] = JSON.parse(META.image_shape) as [number, number];
 const K = Number(META.num_classes) - 1; // torchvision counts the background
+/** The full comparison runs where convolutions are fast; the cpu backend checks a slice below. */
+const FULL_BACKENDS = TEST_BACKENDS.filter((b) => b !== 'cpu');
 const INPUTS: FeatureSpec[] = [4, 8, 16, 32, 64].map((stride, i) => ({ name: `p${i + 2}`, channels: 256, stride }));
 
 /** The fixture script's `hash_uniform`, bit for bit. */
@@ -73,7 +75,7 @@ function hostOf(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-describe.each(TEST_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN roi_heads on %s', (backend) => {
+describe.each(FULL_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN roi_heads on %s', (backend) => {
   let fx: Map<string, tf.Tensor>;
   let head: StandardRoIHead;
   let feats: tf.Tensor4D[];
@@ -138,7 +140,7 @@ describe.each(TEST_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN
   it('final detections (boxes, scores, labels, 28x28 mask probabilities) within 1e-4 where scores are not tied', async () => {
     const props = hostOf(fixture(fx, 'proposals'));
     const before = tf.memory().numTensors;
-    const [pred] = await head.predict(feats, [{ bboxes: props }], [sample], { rescale: false });
+    const [pred] = await head.predictBBoxes(feats, [{ bboxes: props }], [sample], false);
     expect(tf.memory().numTensors).toBe(before);
     const tvBoxes = hostOf(fixture(fx, 'det_boxes'));
     const tvScores = hostOf(fixture(fx, 'det_scores'));
@@ -156,10 +158,7 @@ describe.each(TEST_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN
       for (let c = 0; c < 4; c++) expect(Math.abs(pred.bboxes[i * 4 + c] - tvBoxes[i * 4 + c]), `box ${i}[${c}]`).toBeLessThanOrEqual(1e-4);
     }
     expect(compared).toBeGreaterThan(d / 2);
-    // Pasted masks: one per detection, in the image frame.
-    expect(pred.masks?.count).toBe(d);
-    expect([pred.masks?.height, pred.masks?.width]).toEqual([H, W]);
-    // The 28x28 probabilities torchvision returns before pasting.
+    // The 28x28 probabilities torchvision returns before pasting (maskrcnn_inference).
     tf.tidy(() => {
       const rois = tf.tensor2d(Float32Array.from({ length: d * 5 }, (_, j) => (j % 5 === 0 ? 0 : pred.bboxes[Math.floor(j / 5) * 4 + (j % 5) - 1])), [d, 5]);
       const mask = head.maskHead;
@@ -167,6 +166,40 @@ describe.each(TEST_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN
       const probs = tf.sigmoid(mask.selectClass(head.forwardMask(feats, rois), pred.labels));
       expectClose(probs, fixture(fx, 'det_masks'), 1e-4, 'mask probabilities');
     });
+  });
+
+  it('predict: the same boxes with pasted masks, rescaled to the original image, no tensor leak', async () => {
+    const props = hostOf(fixture(fx, 'proposals')).slice(0, 6 * 4);
+    const scaled: DataSample = { ...sample, oriShape: [H * 2, W * 2], scaleFactor: [0.5, 0.5] };
+    const [boxesOnly] = await head.predictBBoxes(feats, [{ bboxes: props }], [scaled], true);
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 2; step++) {
+      const [pred] = await head.predict(feats, [{ bboxes: props }], [scaled]);
+      expect(tf.memory().numTensors).toBe(before);
+      const d = pred.scores.length;
+      expect(d).toBeGreaterThan(0);
+      expect([...pred.labels]).toEqual([...boxesOnly.labels]);
+      for (let i = 0; i < d * 4; i++) expect(Math.abs(pred.bboxes[i] - boxesOnly.bboxes[i])).toBeLessThanOrEqual(1e-4);
+      const masks = pred.masks;
+      if (masks === undefined) throw new Error('no masks');
+      expect([masks.count, masks.height, masks.width]).toEqual([d, H * 2, W * 2]);
+      expect(masks.data.length).toBe(d * H * 2 * W * 2);
+      // Every mask lies inside its box grown by 1 pixel (mmdet's paste region).
+      let outside = 0;
+      let inside = 0;
+      for (let i = 0; i < d; i++) {
+        const [x1, y1, x2, y2] = pred.bboxes.subarray(i * 4, i * 4 + 4);
+        for (let y = 0; y < H * 2; y++) {
+          for (let x = 0; x < W * 2; x++) {
+            if (masks.data[(i * H * 2 + y) * W * 2 + x] === 0) continue;
+            if (x >= Math.floor(x1) - 1 && x < Math.ceil(x2) + 1 && y >= Math.floor(y1) - 1 && y < Math.ceil(y2) + 1) inside++;
+            else outside++;
+          }
+        }
+      }
+      expect(outside).toBe(0);
+      expect(inside).toBeGreaterThan(0);
+    }
   });
 
   it("training losses on torchvision's sampled RoIs equal fastrcnn_loss and maskrcnn_loss within 1e-4", () => {
@@ -214,5 +247,39 @@ describe.each(TEST_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN
     } finally {
       head.eval();
     }
+  });
+});
+
+describe.skipIf(!TEST_BACKENDS.includes('cpu'))('StandardRoIHead equals torchvision on cpu (a slice: 6 proposals, 1 mask box)', () => {
+  let fx: Map<string, tf.Tensor>;
+  let head: StandardRoIHead;
+  let feats: tf.Tensor4D[];
+  beforeAll(async () => {
+    await useBackend('cpu');
+    fx = loadFixture(FIXTURE);
+    head = buildHead();
+    feats = [0, 1, 2, 3].map((i) => nhwc(fixture(fx, `feat${i}`)));
+  });
+  afterAll(() => {
+    tf.dispose([...fx.values(), ...feats]);
+    head.dispose();
+  });
+
+  it('box logits and deltas of proposals on every level, mask logits of one box, within 1e-4', () => {
+    tf.tidy(() => {
+      const levels = hostOf(fixture(fx, 'levels'));
+      const pick: number[] = [];
+      for (let l = 0; l < 4; l++) pick.push(...[...levels.keys()].filter((i) => levels[i] === l).slice(0, l === 0 ? 3 : 1));
+      const idx = tf.tensor1d(pick, 'int32');
+      const props = tf.gather(fixture(fx, 'proposals'), idx) as tf.Tensor2D;
+      const rois = tf.concat([tf.zeros([pick.length, 1]), props], 1) as tf.Tensor2D;
+      const { clsScore, bboxPred } = head.forwardBBox(feats, rois);
+      const tvLogits = tf.gather(fixture(fx, 'class_logits'), idx);
+      expectClose(clsScore, tf.concat([tvLogits.slice([0, 1], [-1, K]), tvLogits.slice([0, 0], [-1, 1])], 1), 1e-4, 'class logits');
+      expectClose(bboxPred, tf.gather(fixture(fx, 'box_regression'), idx).slice([0, 4], [-1, 4 * K]), 1e-4, 'box regression');
+      const box = fixture(fx, 'mask_boxes').slice([0, 0], [1, 4]);
+      const logits = head.forwardMask(feats, tf.concat([tf.zeros([1, 1]), box], 1) as tf.Tensor2D);
+      expectClose(logits, nhwc(fixture(fx, 'mask_logits').slice([0, 0, 0, 0], [1, -1, -1, -1])).slice([0, 0, 0, 1], [-1, -1, -1, K]), 1e-4, 'mask logits');
+    });
   });
 });

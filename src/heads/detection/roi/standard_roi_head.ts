@@ -239,13 +239,16 @@ export class StandardRoIHead extends Module implements RoIHead {
     });
   }
 
-  async predict(
-    features: tf.Tensor4D[],
+  /**
+   * The box branch of {@link predict}: detections per image in the input frame, or divided by
+   * each sample's `scaleFactor` with `rescale`.
+   */
+  async predictBBoxes(
+    features: readonly tf.Tensor4D[],
     proposals: readonly ImageProposals[],
     samples: readonly DataSample[],
-    options: RoIPredictOptions = {},
-  ): Promise<InstancePrediction[]> {
-    const rescale = options.rescale ?? true;
+    rescale: boolean,
+  ): Promise<RoIDetections[]> {
     if (proposals.length !== samples.length) throw new Error(`StandardRoIHead: ${proposals.length} proposal sets for ${samples.length} samples`);
     const counts = proposals.map((p) => p.bboxes.length / 4);
     const rois = boxesToRois(proposals.map((p) => p.bboxes));
@@ -263,7 +266,7 @@ export class StandardRoIHead extends Module implements RoIHead {
     }
     const cols = this.bboxHead.regColumns;
     let offset = 0;
-    const dets: RoIDetections[] = samples.map((s, b) => {
+    return samples.map((s, b) => {
       const n = counts[b];
       const d = rcnnPostprocess(
         proposals[b].bboxes,
@@ -273,11 +276,22 @@ export class StandardRoIHead extends Module implements RoIHead {
         this.bboxHead.bboxCoder,
         s.imgShape,
         this.testCfg,
-        rescale && !this.withMask ? s.scaleFactor : null,
+        rescale ? s.scaleFactor : null,
       );
       offset += n;
       return d;
     });
+  }
+
+  async predict(
+    features: tf.Tensor4D[],
+    proposals: readonly ImageProposals[],
+    samples: readonly DataSample[],
+    options: RoIPredictOptions = {},
+  ): Promise<InstancePrediction[]> {
+    const rescale = options.rescale ?? true;
+    // With a mask branch the boxes stay in the input frame until the masks are predicted (as mmdet).
+    const dets = await this.predictBBoxes(features, proposals, samples, rescale && !this.withMask);
     if (this.maskHead === null) return dets.map((d) => ({ kind: 'det' as const, ...d }));
 
     const maskRois = boxesToRois(dets.map((d) => d.bboxes));
