@@ -231,6 +231,12 @@ describe.each(FULL_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN
         masks: { data: Uint8Array.from(hostOf(gtMasks)), count: gtMasks.shape[0], height: H, width: W },
       },
     };
+    // Regression targets of the positives: our coder (stds 0.1, 0.1, 0.2, 0.2) vs torchvision's BoxCoder (weights 10, 10, 5, 5).
+    const targets = head.bboxHead.getTargets([result]);
+    const tvTargets = hostOf(fixture(fx, 'train_reg_targets'));
+    pos.forEach((i, j) => {
+      for (let c = 0; c < 4; c++) expect(Math.abs(targets.posTargets[j * 4 + c] - tvTargets[i * 4 + c]), `target ${i}[${c}]`).toBeLessThanOrEqual(1e-4);
+    });
     head.train();
     try {
       const before = tf.memory().numTensors;
