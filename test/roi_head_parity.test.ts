@@ -17,7 +17,8 @@ import type { DataSample } from '../src/structures/data_sample.js';
 import type { SamplingResult } from '../src/models/task_modules/samplers/random_sampler.js';
 import { StandardRoIHead } from '../src/heads/detection/roi/standard_roi_head.js';
 import { isRoIHead } from '../src/heads/detection/roi/roi_head.js';
-import { TORCHVISION_MASK_RCNN_ROI_HEAD } from '../src/heads/detection/roi/roi_head_presets.js';
+import { MMDET_MASK_RCNN_ROI_HEAD, TORCHVISION_MASK_RCNN_ROI_HEAD } from '../src/heads/detection/roi/roi_head_presets.js';
+import type { ConfigObject } from '../src/registry/options.js';
 import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/twostage/roi_head.safetensors', import.meta.url).pathname;
@@ -61,8 +62,8 @@ function convertedWeights(): Map<string, tf.Tensor> {
   return out;
 }
 
-function buildHead(): StandardRoIHead {
-  const head = HEADS.build({ ...TORCHVISION_MASK_RCNN_ROI_HEAD, numClasses: K }, { inputs: INPUTS, numClasses: null }, 'model.roiHead');
+function buildHead(preset: ConfigObject = TORCHVISION_MASK_RCNN_ROI_HEAD): StandardRoIHead {
+  const head = HEADS.build({ ...preset, numClasses: K }, { inputs: INPUTS, numClasses: null }, 'model.roiHead');
   if (!(head instanceof StandardRoIHead)) throw new Error('not a StandardRoIHead');
   const weights = convertedWeights();
   const report = head.loadStateDict(weights, { strict: true, source: 'roi_head fixture' });
@@ -287,5 +288,99 @@ describe.skipIf(!TEST_BACKENDS.includes('cpu'))('StandardRoIHead equals torchvis
       const logits = head.forwardMask(feats, tf.concat([tf.zeros([1, 1]), box], 1) as tf.Tensor2D);
       expectClose(logits, nhwc(fixture(fx, 'mask_logits').slice([0, 0, 0, 0], [1, -1, -1, -1])).slice([0, 0, 0, 1], [-1, -1, -1, K]), 1e-4, 'mask logits');
     });
+  });
+});
+
+const MMDET_FIXTURE = new URL('./fixtures/twostage/roi_head_mmdet.safetensors', import.meta.url).pathname;
+
+describe.each(FULL_BACKENDS)('StandardRoIHead with mmdet Mask R-CNN settings equals a re-implementation of mmdet 3.x on %s', (backend) => {
+  let fx: Map<string, tf.Tensor>;
+  let ref: Map<string, tf.Tensor>;
+  let head: StandardRoIHead;
+  let feats: tf.Tensor4D[];
+  const sample: DataSample = { imgPath: 'fixture', oriShape: [H, W], imgShape: [H, W], scaleFactor: [1, 1], flip: false };
+
+  beforeAll(async () => {
+    await useBackend(backend);
+    fx = loadFixture(FIXTURE);
+    ref = loadFixture(MMDET_FIXTURE);
+    head = buildHead(MMDET_MASK_RCNN_ROI_HEAD);
+    feats = [0, 1, 2, 3].map((i) => nhwc(fixture(fx, `feat${i}`)));
+  });
+  afterAll(() => {
+    tf.dispose([...fx.values(), ...ref.values(), ...feats]);
+    head.dispose();
+  });
+
+  it('levels, box logits and deltas, mask logits within 1e-4', () => {
+    const props = hostOf(fixture(fx, 'proposals'));
+    const rois = new Float32Array((props.length / 4) * 5);
+    for (let i = 0; i < props.length / 4; i++) rois.set([0, ...props.subarray(i * 4, i * 4 + 4)], i * 5);
+    expect([...head.bboxRoiExtractor.mapRoiLevels(rois, 4)]).toEqual([...hostOf(fixture(ref, 'levels'))]);
+    tf.tidy(() => {
+      const { clsScore, bboxPred } = head.forwardBBox(feats, tf.tensor2d(rois, [rois.length / 5, 5]));
+      expectClose(clsScore, fixture(ref, 'cls_score'), 1e-4, 'cls_score');
+      expectClose(bboxPred, fixture(ref, 'bbox_pred'), 1e-4, 'bbox_pred');
+      const boxes = fixture(fx, 'mask_boxes') as tf.Tensor2D;
+      const logits = head.forwardMask(feats, tf.concat([tf.zeros([boxes.shape[0], 1]), boxes], 1) as tf.Tensor2D);
+      expectClose(logits, nhwc(fixture(ref, 'mask_logits')), 1e-4, 'mask logits');
+    });
+  });
+
+  it('detections (multiclass_nms) and their mask probabilities within 1e-4 where scores are not tied', async () => {
+    const [pred] = await head.predictBBoxes(feats, [{ bboxes: hostOf(fixture(fx, 'proposals')) }], [sample], false);
+    const refScores = hostOf(fixture(ref, 'det_scores'));
+    const refBoxes = hostOf(fixture(ref, 'det_boxes'));
+    const refLabels = hostOf(fixture(ref, 'det_labels'));
+    const d = refScores.length;
+    expect(d).toBeGreaterThan(10);
+    expect(pred.scores.length).toBe(d);
+    let compared = 0;
+    for (let i = 0; i < d; i++) {
+      const gap = Math.min(i > 0 ? refScores[i - 1] - refScores[i] : Infinity, i + 1 < d ? refScores[i] - refScores[i + 1] : Infinity);
+      if (gap <= 1e-4) continue;
+      compared++;
+      expect(Math.abs(pred.scores[i] - refScores[i]), `score ${i}`).toBeLessThanOrEqual(1e-4);
+      expect(pred.labels[i], `label ${i}`).toBe(refLabels[i]);
+      for (let c = 0; c < 4; c++) expect(Math.abs(pred.bboxes[i * 4 + c] - refBoxes[i * 4 + c]), `box ${i}[${c}]`).toBeLessThanOrEqual(1e-4);
+    }
+    expect(compared).toBeGreaterThan(d / 2);
+    tf.tidy(() => {
+      const rois = tf.tensor2d(Float32Array.from({ length: d * 5 }, (_, j) => (j % 5 === 0 ? 0 : pred.bboxes[Math.floor(j / 5) * 4 + (j % 5) - 1])), [d, 5]);
+      const mask = head.maskHead;
+      if (mask === null) throw new Error('no mask head');
+      expectClose(tf.sigmoid(mask.selectClass(head.forwardMask(feats, rois), pred.labels)), fixture(ref, 'det_masks'), 1e-4, 'mask probabilities');
+    });
+  });
+
+  it('loss_cls, loss_bbox (L1) and loss_mask (aligned, binarised targets) on the same sampled RoIs within 1e-4', () => {
+    const rois = hostOf(fixture(fx, 'train_rois'));
+    const labels = hostOf(fixture(fx, 'train_labels'));
+    const matched = hostOf(fixture(fx, 'train_matched'));
+    const gtBoxes = hostOf(fixture(fx, 'gt_boxes'));
+    const gtLabels = Int32Array.from(hostOf(fixture(fx, 'gt_labels')), (l) => l - 1);
+    const gtMasks = fixture(fx, 'gt_masks');
+    const pos: number[] = [];
+    const neg: number[] = [];
+    labels.forEach((l, i) => (l > 0 ? pos : neg).push(i));
+    const posAssigned = Int32Array.from(pos, (i) => matched[i]);
+    const result: SamplingResult = {
+      posInds: Int32Array.from(pos),
+      negInds: Int32Array.from(neg),
+      priors: rois,
+      posAssignedGtInds: posAssigned,
+      posGtBboxes: Float32Array.from([...posAssigned].flatMap((g) => [...gtBoxes.subarray(g * 4, g * 4 + 4)])),
+      posGtLabels: Int32Array.from(posAssigned, (g) => gtLabels[g]),
+      gtFlags: new Uint8Array(rois.length / 4),
+    };
+    const withGt: DataSample = {
+      ...sample,
+      gtInstances: { bboxes: gtBoxes, labels: gtLabels, masks: { data: Uint8Array.from(hostOf(gtMasks)), count: gtMasks.shape[0], height: H, width: W } },
+    };
+    const losses = head.lossFromSampling(feats, [result], [withGt]);
+    for (const k of ['loss_cls', 'loss_bbox', 'loss_mask']) {
+      expect(Math.abs(losses[k].dataSync()[0] - hostOf(fixture(ref, k))[0]), k).toBeLessThanOrEqual(1e-4);
+    }
+    tf.dispose(Object.values(losses));
   });
 });
