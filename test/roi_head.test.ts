@@ -168,6 +168,25 @@ describe('StandardRoIHead from configs', () => {
     head.dispose();
   });
 
+  it('class-agnostic box and mask heads: 4 deltas and 1 mask map per RoI, losses and predictions', async () => {
+    const head = build({
+      bboxHead: { type: 'Shared2FCBBoxHead', fcOutChannels: 16, regClassAgnostic: true },
+      maskHead: { type: 'FCNMaskHead', numConvs: 1, convOutChannels: 8, classAgnostic: true },
+    });
+    expect(head.bboxHead.fcReg.weight.shape).toEqual([4, 16]);
+    expect(head.maskHead?.convLogits.weight.shape).toEqual([1, 8, 1, 1]);
+    const feats = features();
+    const losses = head.loss(feats, [{ bboxes: proposals() }], [sampleWithMasks()]);
+    for (const v of Object.values(losses)) expect(Number.isFinite(v.dataSync()[0])).toBe(true);
+    tf.dispose(Object.values(losses));
+    head.eval();
+    const [pred] = await head.predict(feats, [{ bboxes: proposals() }], [sampleWithMasks()]);
+    expect(pred.labels.length).toBeGreaterThan(0);
+    expect(pred.masks?.count).toBe(pred.labels.length);
+    tf.dispose(feats);
+    head.dispose();
+  });
+
   it('predict returns boxes in the original frame with one mask each', async () => {
     const head = build().eval();
     const feats = features();
