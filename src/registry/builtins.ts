@@ -16,6 +16,7 @@ import { cocoDetectionSpec } from '../datasets/coco_detection.js';
 import { vitTimmLayout } from '../checkpoint/convert/vit_layouts.js';
 import { cocoMetricSpec } from '../evaluation/coco_metric.js';
 import { registerLayoutConverter } from '../checkpoint/convert/convert.js';
+import { rcnnTorchvisionLayout } from '../checkpoint/convert/rcnn_torchvision_layout.js';
 import { resnetTorchvisionLayout } from '../checkpoint/convert/resnet_layouts.js';
 import { iouMetricSpec } from '../evaluation/iou_metric.js';
 
@@ -37,6 +38,7 @@ export function registerBuiltins(): void {
   registerLayoutConverter(resnetTorchvisionLayout);
   METRICS.register(cocoMetricSpec);
   registerLayoutConverter(vitTimmLayout);
+  registerLayoutConverter(rcnnTorchvisionLayout);
 }
 
 registerBuiltins();

@@ -6,6 +6,9 @@
  */
 import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
 import { fpnSpec } from '../necks/fpn.js';
+import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
+import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
+import { fasterRCNNSpec, maskRCNNSpec, twoStageDetectorSpec } from '../models/two_stage_detector.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
 import { fpnHeadSpec } from '../heads/segmentation/fpn_head.js';
@@ -15,6 +18,8 @@ import { normalizeSpec } from '../datasets/transforms/normalize.js';
 import { resizeEdgeSpec, resizeSpec } from '../datasets/transforms/resize.js';
 import { centerCropSpec } from '../datasets/transforms/center_crop.js';
 import { colorJitterSpec } from '../datasets/transforms/color_jitter.js';
+import { randAugmentSpec } from '../datasets/transforms/rand_augment.js';
+import { randomErasingSpec } from '../datasets/transforms/random_erasing.js';
 import { padSpec } from '../datasets/transforms/pad.js';
 import { photoMetricDistortionSpec } from '../datasets/transforms/photo_metric_distortion.js';
 import { randomCropSpec } from '../datasets/transforms/random_crop.js';
@@ -62,6 +67,8 @@ export function registerPortableBuiltins(): void {
   TRANSFORMS.register(randomResizedCropSpec);
   TRANSFORMS.register(randomFlipSpec);
   TRANSFORMS.register(colorJitterSpec);
+  TRANSFORMS.register(randAugmentSpec);
+  TRANSFORMS.register(randomErasingSpec);
   TRANSFORMS.register(photoMetricDistortionSpec);
   TRANSFORMS.register(randomResizeSpec);
   TRANSFORMS.register(randomCropSpec);
@@ -82,6 +89,11 @@ export function registerPortableBuiltins(): void {
   LOSSES.register(giouLossSpec);
   HEADS.register(retinaHeadSpec);
   HEADS.register(fcosHeadSpec);
+  HEADS.register(rpnHeadSpec);
+  LOSSES.register(bceWithLogitsLossSpec);
+  MODELS.register(twoStageDetectorSpec);
+  MODELS.register(fasterRCNNSpec);
+  MODELS.register(maskRCNNSpec);
   MODELS.register(retinaNetSpec);
   MODELS.register(fcosSpec);
   MODELS.register(singleStageDetectorSpec);
