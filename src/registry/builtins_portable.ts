@@ -41,6 +41,9 @@ import { fcosSpec, retinaNetSpec, singleStageDetectorSpec } from '../models/one_
 import { resNetSpec } from '../backbones/resnet/spec.js';
 import { hybridViTSpec } from '../backbones/hybrid/spec.js';
 import { encoderDecoderSpec } from '../models/encoder_decoder.js';
+import { shared2FCBBoxHeadSpec } from '../heads/detection/roi/shared2fc_bbox_head.js';
+import { fcnMaskHeadSpec } from '../heads/detection/roi/fcn_mask_head.js';
+import { standardRoIHeadSpec } from '../heads/detection/roi/standard_roi_head.js';
 
 let done = false;
 
@@ -96,4 +99,7 @@ export function registerPortableBuiltins(): void {
   MODELS.register(singleStageDetectorSpec);
   BACKBONES.register(visionTransformerSpec);
   HEADS.register(vitClsHeadSpec);
+  HEADS.register(shared2FCBBoxHeadSpec);
+  HEADS.register(fcnMaskHeadSpec);
+  HEADS.register(standardRoIHeadSpec);
 }
