@@ -22,6 +22,7 @@
  * so those buffers are reported missing (they only matter for cumulative-average BN training).
  */
 import { mapStateDict, type KeyMapping, type LayoutConverter } from './layout.js';
+import { mapTorchvisionRoIHeadKey } from './rcnn_roi_head_layouts.js';
 
 const MODULE_PREFIX = 'module.';
 
@@ -53,6 +54,6 @@ export const rcnnTorchvisionLayout: LayoutConverter = {
   description: 'torchvision fasterrcnn_resnet50_fpn / maskrcnn_resnet50_fpn state dict (backbone, FPN and RPN; roi_heads kept as is)',
   detect: (keys) => hasKey(keys, 'backbone.body.conv1.weight') && hasKey(keys, 'rpn.head.cls_logits.weight'),
   convert(state) {
-    return mapStateDict(this.name, state, (key) => mapRcnnTorchvisionKey(key));
+    return mapStateDict(this.name, state, (key, value) => mapRcnnTorchvisionKey(key) ?? mapTorchvisionRoIHeadKey(key, value));
   },
 };
