@@ -4,7 +4,10 @@
  * transforms, optimizers and schedules. The browser build registers only these;
  * {@link registerBuiltins} (Node) adds datasets, file loading and metrics.
  */
-import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
+import { BACKBONES, HEADS, HOOKS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
+import { checkpointHookSpec } from '../engine/hooks/checkpoint_hook.js';
+import { loggerHookSpec } from '../engine/hooks/logger_hook.js';
+import { progressBarHookSpec } from '../engine/hooks/progress_bar_hook.js';
 import { fpnSpec } from '../necks/fpn.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
@@ -44,6 +47,9 @@ export function registerPortableBuiltins(): void {
   if (done) return;
   done = true;
   BACKBONES.register(swinTransformerSpec);
+  HOOKS.register(checkpointHookSpec);
+  HOOKS.register(loggerHookSpec);
+  HOOKS.register(progressBarHookSpec);
   HEADS.register(linearClsHeadSpec);
   NECKS.register(fpnSpec);
   HEADS.register(uperHeadSpec);
