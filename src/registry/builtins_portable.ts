@@ -8,6 +8,7 @@ import { BACKBONES, HEADS, HOOKS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS,
 import { checkpointHookSpec } from '../engine/hooks/checkpoint_hook.js';
 import { loggerHookSpec } from '../engine/hooks/logger_hook.js';
 import { progressBarHookSpec } from '../engine/hooks/progress_bar_hook.js';
+import { emaHookSpec } from '../engine/hooks/ema_hook.js';
 import { fpnSpec } from '../necks/fpn.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
@@ -50,6 +51,7 @@ export function registerPortableBuiltins(): void {
   HOOKS.register(checkpointHookSpec);
   HOOKS.register(loggerHookSpec);
   HOOKS.register(progressBarHookSpec);
+  HOOKS.register(emaHookSpec);
   HEADS.register(linearClsHeadSpec);
   NECKS.register(fpnSpec);
   HEADS.register(uperHeadSpec);
