@@ -9,6 +9,7 @@ import { checkpointHookSpec } from '../engine/hooks/checkpoint_hook.js';
 import { loggerHookSpec } from '../engine/hooks/logger_hook.js';
 import { progressBarHookSpec } from '../engine/hooks/progress_bar_hook.js';
 import { emaHookSpec } from '../engine/hooks/ema_hook.js';
+import { earlyStoppingHookSpec } from '../engine/hooks/early_stopping_hook.js';
 import { fpnSpec } from '../necks/fpn.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
@@ -52,6 +53,7 @@ export function registerPortableBuiltins(): void {
   HOOKS.register(loggerHookSpec);
   HOOKS.register(progressBarHookSpec);
   HOOKS.register(emaHookSpec);
+  HOOKS.register(earlyStoppingHookSpec);
   HEADS.register(linearClsHeadSpec);
   NECKS.register(fpnSpec);
   HEADS.register(uperHeadSpec);
