@@ -1,6 +1,6 @@
 /** Issue 16.1: runner hooks — registry, priorities, config validation, a user's hook run by config, early stopping. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../src/registry/builtins.js';
@@ -13,6 +13,8 @@ import { PRIORITIES, type Hook, type HookRunner, type TrainIterInfo } from '../s
 import { EarlyStoppingHook, inferRule } from '../src/engine/hooks/early_stopping_hook.js';
 import type { MetricValues } from '../src/evaluation/metric.js';
 import { writeStripesImageFolder } from '../src/datasets/sample/stripes_dataset.js';
+import { decodeImageFile } from '../src/datasets/image_io.js';
+import { drawPrediction } from '../src/visualization/prediction_image.js';
 import { useBackend, quietProgress, TRAIN_BACKEND } from './helpers.js';
 
 const CONFIG = new URL('./fixtures/configs/tiny_cls.ts', import.meta.url).pathname;
@@ -198,4 +200,37 @@ describe('EarlyStoppingHook', () => {
     expect(result.stoppedEarly).toMatch(/early stopping: stopping threshold reached: accuracy\/top1 = [\d.]+ is greater than -1/);
     expect(existsSync(join(workDir, 'latest.safetensors'))).toBe(true);
   }, 60_000);
+});
+
+describe('VisualizationHook', () => {
+  it('writes the first maxImages validation predictions as PNGs at every interval-th evaluation', async () => {
+    const workDir = join(root, 'vis');
+    const runner = new Runner(
+      await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=2', 'customHooks=[{"type":"VisualizationHook","interval":2,"maxImages":3}]']),
+      { workDir, dataRoot: data, progress: quietProgress() },
+    );
+    await runner.train();
+    runner.dispose();
+    // evaluations at 2, 4, 6: the 2nd is drawn (and the 4th would be)
+    expect(readdirSync(join(workDir, 'vis'))).toEqual(['iter_4']);
+    const files = readdirSync(join(workDir, 'vis', 'iter_4')).sort();
+    expect(files).toHaveLength(3);
+    expect(files[0]).toMatch(/^000_.+\.png$/);
+    const png = await decodeImageFile(join(workDir, 'vis', 'iter_4', files[0]));
+    expect([png.width, png.height]).toEqual([32, 32]);
+  }, 60_000);
+
+  it('draws label maps blended in and boxes above the threshold', () => {
+    const image = { width: 4, height: 2, channels: 3, data: new Uint8Array(24).fill(100) };
+    const seg = drawPrediction(image, { kind: 'seg', labelMap: { width: 4, height: 2, data: new Uint8Array([1, 1, 1, 1, 0, 0, 0, 0]) } }, null, ['bg', 'fg']);
+    expect(Array.from(seg.data.slice(0, 3))).not.toEqual([100, 100, 100]);
+    const det = drawPrediction(
+      image,
+      { kind: 'det', bboxes: new Float32Array([0, 0, 2, 2, 1, 1, 3, 2]), scores: new Float32Array([0.9, 0.1]), labels: new Int32Array([1, 0]) },
+      null,
+      ['cat', 'dog'],
+    );
+    expect(det.svg?.match(/<rect /g)).toHaveLength(1);
+    expect(det.svg).toContain('dog 0.90');
+  });
 });

@@ -350,7 +350,9 @@ export class Runner implements HookRunner {
   async validate(): Promise<MetricValues | null> {
     if (this.valLoader === null || this.metric === null) return null;
     await this.callHook('beforeValEpoch');
-    const metrics = await evaluate(this.model, this.valLoader, this.metric);
+    const metrics = await evaluate(this.model, this.valLoader, this.metric, {
+      onPredictions: (batch, predictions, index) => this.callHook('afterValIter', { index, batch, predictions }),
+    });
     this.info.metrics = metrics;
     await this.callHook('afterValEpoch', metrics);
     return metrics;

@@ -13,6 +13,8 @@ import type { Metric, MetricValues } from '../../evaluation/metric.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import type { JsonlLog, TrainLogRecord } from '../../structures/train_log.js';
 import type { DataLoader } from '../data_loader.js';
+import type { Batch } from '../../structures/data_sample.js';
+import type { Prediction } from '../../structures/prediction.js';
 import type { ProgressPrinter } from '../progress.js';
 import type { TrainStep, UpdateResult } from '../train_step.js';
 import type { CheckpointContent, CheckpointManager, TrainingState } from '../checkpoint.js';
@@ -37,6 +39,16 @@ export interface TrainIterErrorInfo {
   index: number;
   /** What the training step threw. */
   error: unknown;
+}
+
+/** What {@link Hook.afterValIter} is told about one validation batch. */
+export interface ValIterInfo {
+  /** 0-based index of the batch in this evaluation. */
+  index: number;
+  /** The batch (its tensors are freed after the hooks ran). */
+  batch: Batch;
+  /** The model's predictions, one per sample, in the original images' frames. */
+  predictions: Prediction[];
 }
 
 /** Running results hooks share (mmengine's message hub, reduced to what is used). */
@@ -76,6 +88,8 @@ export interface HookRunner {
   readonly itersPerEpoch: number;
   /** Iterations per unit of the config's intervals: `itersPerEpoch` for `trainCfg.by: 'epoch'`, else 1. */
   readonly intervalUnit: number;
+  /** Iterations between evaluations (the last iteration always evaluates). */
+  readonly valInterval: number;
   /** The checkpointed training state (iteration, loader position, best metric, `extra`). */
   readonly state: TrainingState;
   /** Results shared between hooks. */
@@ -122,6 +136,8 @@ export interface Hook {
   onTrainIterError?(runner: HookRunner, info: TrainIterErrorInfo): 'retry' | void | Promise<'retry' | void>;
   /** Before each evaluation. */
   beforeValEpoch?(runner: HookRunner): void | Promise<void>;
+  /** After each validation batch, with its predictions. */
+  afterValIter?(runner: HookRunner, info: ValIterInfo): void | Promise<void>;
   /** After each evaluation, with its metrics. */
   afterValEpoch?(runner: HookRunner, metrics: MetricValues): void | Promise<void>;
   /** Before a checkpoint is written: add or replace tensors and `state.extra` entries in `content`. */
