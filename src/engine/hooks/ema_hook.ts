@@ -87,7 +87,9 @@ export class EMAHook implements Hook {
   }
 
   /** Resume: the average from `model.*`, and the trained weights (`hooks.ema.*`) handed to the model. */
-  afterLoadCheckpoint(_runner: HookRunner, content: CheckpointContent): void {
+  afterLoadCheckpoint(runner: HookRunner, content: CheckpointContent): void {
+    // a checkpoint that does not fit the model is left to the runner's strict load, which names what differs
+    if (!fitsModel(runner, content.model)) return;
     const hooks = content.hooks ?? new Map<string, tf.Tensor>();
     const hasEma = [...hooks.keys()].some((k) => k.startsWith(EMA_PREFIX));
     if (this.ema === null) this.ema = new ExponentialMovingAverage(content.model);
@@ -133,6 +135,17 @@ export class EMAHook implements Hook {
     tf.dispose([...this.swapped.values()]);
     this.swapped = null;
   }
+}
+
+/** Whether `state` has every entry of the model's state dict with the same shape. */
+function fitsModel(runner: HookRunner, state: ReadonlyMap<string, tf.Tensor>): boolean {
+  const own = runner.model.stateDict();
+  if (own.size !== state.size) return false;
+  for (const [name, t] of own) {
+    const v = state.get(name);
+    if (v === undefined || v.shape.join(',') !== t.shape.join(',')) return false;
+  }
+  return true;
 }
 
 /** Registry entry of {@link EMAHook}. */
