@@ -96,8 +96,8 @@ export interface HookRunner {
   readonly info: RunInfo;
   /** Completed iterations (the state's `iter`). */
   readonly iter: number;
-  /** Options of the run (`teacher`, `dataRoot`, ...). */
-  readonly options: { readonly dataRoot?: string; readonly teacher?: Model };
+  /** Options of the run (`dataRoot`, ...). */
+  readonly options: { readonly dataRoot?: string };
   /**
    * Trains through `model` instead of the runner's model (distillation wraps the
    * student): rebuilds the training step. Only before the first iteration.
