@@ -17,6 +17,7 @@ import { cocoDetectionSpec } from '../datasets/coco_detection.js';
 import { vitTimmLayout } from '../checkpoint/convert/vit_layouts.js';
 import { cocoMetricSpec } from '../evaluation/coco_metric.js';
 import { registerLayoutConverter } from '../checkpoint/convert/convert.js';
+import { rcnnTorchvisionLayout } from '../checkpoint/convert/rcnn_torchvision_layout.js';
 import { resnetTorchvisionLayout } from '../checkpoint/convert/resnet_layouts.js';
 import { iouMetricSpec } from '../evaluation/iou_metric.js';
 
@@ -39,6 +40,7 @@ export function registerBuiltins(): void {
   METRICS.register(cocoMetricSpec);
   HOOKS.register(visualizationHookSpec);
   registerLayoutConverter(vitTimmLayout);
+  registerLayoutConverter(rcnnTorchvisionLayout);
 }
 
 registerBuiltins();
