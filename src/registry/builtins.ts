@@ -4,7 +4,8 @@
  * layouts, which need Node). Tools and tests import this module; external code
  * adds its own components to the same registries.
  */
-import { DATASETS, METRICS, TRANSFORMS } from './registries.js';
+import { DATASETS, HOOKS, METRICS, TRANSFORMS } from './registries.js';
+import { visualizationHookSpec } from '../engine/hooks/visualization_hook.js';
 import { registerPortableBuiltins } from './builtins_portable.js';
 import { accuracyMetricSpec } from '../evaluation/accuracy_metric.js';
 import { imageFolderSpec } from '../datasets/image_folder.js';
@@ -37,6 +38,7 @@ export function registerBuiltins(): void {
   METRICS.register(iouMetricSpec);
   registerLayoutConverter(resnetTorchvisionLayout);
   METRICS.register(cocoMetricSpec);
+  HOOKS.register(visualizationHookSpec);
   registerLayoutConverter(vitTimmLayout);
   registerLayoutConverter(rcnnTorchvisionLayout);
 }

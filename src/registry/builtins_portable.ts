@@ -4,7 +4,12 @@
  * transforms, optimizers and schedules. The browser build registers only these;
  * {@link registerBuiltins} (Node) adds datasets, file loading and metrics.
  */
-import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
+import { BACKBONES, HEADS, HOOKS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
+import { checkpointHookSpec } from '../engine/hooks/checkpoint_hook.js';
+import { loggerHookSpec } from '../engine/hooks/logger_hook.js';
+import { progressBarHookSpec } from '../engine/hooks/progress_bar_hook.js';
+import { emaHookSpec } from '../engine/hooks/ema_hook.js';
+import { earlyStoppingHookSpec } from '../engine/hooks/early_stopping_hook.js';
 import { fpnSpec } from '../necks/fpn.js';
 import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
 import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
@@ -52,6 +57,11 @@ export function registerPortableBuiltins(): void {
   if (done) return;
   done = true;
   BACKBONES.register(swinTransformerSpec);
+  HOOKS.register(checkpointHookSpec);
+  HOOKS.register(loggerHookSpec);
+  HOOKS.register(progressBarHookSpec);
+  HOOKS.register(emaHookSpec);
+  HOOKS.register(earlyStoppingHookSpec);
   HEADS.register(linearClsHeadSpec);
   NECKS.register(fpnSpec);
   HEADS.register(uperHeadSpec);
