@@ -84,7 +84,8 @@ describe.each(TEST_BACKENDS)('variableGradsEarlyRelease (%s)', (backend) => {
           return g.some((v, i) => !Object.is(v, e[i]));
         });
         expect(differing.map(([n]) => n)).toEqual([]);
-        expect(early.peakBytes).toBeLessThan(0.8 * reference.peakBytes);
+        // Without checkpointing the tape's activations dominate; with it, the recompute's own peak does.
+        expect(early.peakBytes).toBeLessThan((withCp ? 0.9 : 0.8) * reference.peakBytes);
       } finally {
         b.inputs.dispose();
         model.dispose();

@@ -66,17 +66,39 @@ export class CrossEntropyLoss implements LogitLoss {
     if (classWeight !== null && classWeight.length !== k) {
       throw new ShapeError(`CrossEntropyLoss: classWeight has ${classWeight.length} entries for ${k} classes`);
     }
-    return tf.tidy(() => {
+    // One custom-gradient op over the logits: the backward keeps the logits and a per-row
+    // coefficient (as PyTorch keeps its log-softmax), not the log-probabilities, one-hot targets and
+    // products an op-by-op tape would keep, and computes c_n·(softmax − (1−ε)·onehot − ε/K).
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const z = args[0] as tf.Tensor2D;
+      const save = args[1] as tf.GradSaveFunc;
       const valid = ignoreIndex === null ? tf.onesLike(labels).cast('float32') : labels.notEqual(ignoreIndex).cast('float32'); // [N]
-      const safeLabels = ignoreIndex === null ? labels : labels.mul(valid.cast('int32')); // ignored → class 0
-      const logp = tf.logSoftmax(logits, -1); // [N, K]
-      const onehot = tf.oneHot(safeLabels.cast('int32'), k).cast('float32'); // [N, K]
+      const safeLabels = (ignoreIndex === null ? labels : labels.mul(valid.cast('int32'))).cast('int32'); // ignored → class 0
+      const logp = tf.logSoftmax(z, -1); // [N, K]
+      const onehot = tf.oneHot(safeLabels, k).cast('float32'); // [N, K]
       let perSample = logp.mul(onehot).sum(-1).neg(); // [N]
       if (eps > 0) perSample = perSample.mul(1 - eps).add(logp.mean(-1).neg().mul(eps));
-      if (classWeight !== null) perSample = perSample.mul(onehot.mul(tf.tensor1d(classWeight)).sum(-1));
+      let rowWeight: tf.Tensor = valid; // [N]
+      if (classWeight !== null) {
+        const w = onehot.mul(tf.tensor1d(classWeight)).sum(-1); // [N]
+        perSample = perSample.mul(w);
+        rowWeight = rowWeight.mul(w);
+      }
       const count = valid.sum().maximum(1);
-      return perSample.mul(valid).sum().div(count).mul(lossWeight) as tf.Scalar;
+      const coefficient = rowWeight.div(count).mul(lossWeight); // [N]: d loss / d per-row CE
+      save([z, safeLabels, coefficient]);
+      return {
+        value: perSample.mul(valid).sum().div(count).mul(lossWeight) as tf.Scalar,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const [zs, ys, c] = saved;
+            let target = tf.oneHot(ys as tf.Tensor1D, k).cast('float32'); // [N, K]
+            if (eps > 0) target = target.mul(1 - eps).add(eps / k);
+            return tf.softmax(zs, -1).sub(target).mul(c.mul(dy).expandDims(1)); // [N, K]
+          }),
+      };
     });
+    return tf.tidy(() => op(logits) as tf.Scalar);
   }
 }
 
