@@ -7,8 +7,8 @@
  * fill = the ImageNet mean) and random erasing 0.25 (per-pixel, one box). As in
  * timm's create_transform, ColorJitter is off when RandAugment is on.
  *
- * Not yet in densekit, so not here: EMA and repeated augmentation — see the
- * README's recipe section. RandomResizedCrop resizes bilinearly (the official
+ * Not here: EMA (available as EMAHook: add customHooks: [{ type: 'EMAHook', decay: 0.9998 }])
+ * and repeated augmentation (not in densekit yet) — see the README's recipe section. RandomResizedCrop resizes bilinearly (the official
  * recipe resizes bicubically).
  */
 const normalize = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
