@@ -129,6 +129,10 @@ function withPlainWorkers<T>(start: () => T): T {
 /** Instantiates the threaded-SIMD build with `threads` XNNPACK threads and wraps it in tfjs's BackendWasm. */
 async function createThreadedBackend(threads: number): Promise<tf.KernelBackend> {
   const factory = requireFromHere(GLUE_FILE) as ThreadedFactory;
+  const listenersBefore = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
   const module = await new Promise<ThreadedWasmModule>((resolve, reject) => {
     const config: ThreadedFactoryConfig = {
       locateFile: (path, prefix) => (path.endsWith('.worker.js') ? WORKER_FILE : prefix + path),
@@ -146,6 +150,14 @@ async function createThreadedBackend(threads: number): Promise<tf.KernelBackend>
     };
     withPlainWorkers(() => factory(config)).then(resolve, (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
   });
+  // The glue adds process handlers that only rethrow; Node then prints the glue's one
+  // 55 kB line with every uncaught error. Node's own handling is the same without them.
+  for (const listener of process.listeners('uncaughtException')) {
+    if (!listenersBefore.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
+  }
+  for (const listener of process.listeners('unhandledRejection')) {
+    if (!listenersBefore.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+  }
   attachTfjsApi(module);
   setThreadsCount(threads);
   const backend = new ThreadedBackendWasm(module.PThread, module as unknown as ConstructorParameters<typeof BackendWasm>[0]);

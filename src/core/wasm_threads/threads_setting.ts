@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 
-/** Environment variable that sets the wasm backend's thread count (`auto`, `off`, or 1–8). */
+/** Environment variable that sets the wasm backend's thread count (`auto`, `off`/`0`, or 1–8). */
 export const WASM_THREADS_ENV_VAR = 'DENSEKIT_WASM_THREADS';
 
 /**
@@ -17,7 +17,7 @@ export const MAX_WASM_THREADS = 8;
 /**
  * A thread-count request: `'auto'` (the default: one thread per logical core, at most
  * {@link MAX_WASM_THREADS}), `'off'` (tfjs's single-threaded SIMD build), or a count 1–8
- * (1 means `'off'`).
+ * (1, and 0 or `false` in the environment variable, mean `'off'`).
  */
 export type WasmThreadsRequest = 'auto' | 'off' | number;
 
@@ -32,7 +32,7 @@ export interface WasmThreadsSetting {
 function parse(value: string | number, source: string): number {
   const text = String(value).trim().toLowerCase();
   if (text === 'auto') return Math.max(1, Math.min(availableParallelism(), MAX_WASM_THREADS));
-  if (text === 'off' || text === 'false') return 1;
+  if (text === 'off' || text === 'false' || text === '0') return 1;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
     throw new ConfigError(
@@ -46,7 +46,7 @@ function parse(value: string | number, source: string): number {
  * Resolves the wasm thread count: `requested` if given, else `DENSEKIT_WASM_THREADS` if set
  * and non-empty, else `'auto'`.
  *
- * @throws ConfigError naming the option or variable when the value is not `auto`, `off`/`false` or 1–8.
+ * @throws ConfigError naming the option or variable when the value is not `auto`, `off`/`false`/`0` or 1–8.
  */
 export function resolveWasmThreads(requested?: WasmThreadsRequest, env: NodeJS.ProcessEnv = process.env): WasmThreadsSetting {
   if (requested !== undefined) return { threads: parse(requested, 'wasmThreads option'), source: 'option' };
