@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { BackendWasm, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
+import { LazyPthreadWorker } from './lazy_pthread_worker.js';
 import { wasmThreadsUnavailableReason } from './support.js';
 import { resolveWasmThreads, type WasmThreadsRequest } from './threads_setting.js';
 
@@ -104,21 +105,18 @@ class ThreadedBackendWasm extends BackendWasm {
 }
 
 /**
- * Runs `start` with `worker_threads.Worker` replaced by a Worker that starts without the parent's
- * Node options (`execArgv: []`), then restores it. The glue creates its 8 pthread workers with
- * `new Worker(path)` synchronously inside the factory call; without this each worker would also
- * load the parent's module loaders (e.g. tsx's, a second loader thread per worker), which costs
- * seconds at start-up and nothing the worker needs.
+ * Runs `start` with `worker_threads.Worker` replaced by {@link LazyPthreadWorker}, then restores
+ * it. The glue creates its 8 pool workers with `new Worker(path)` synchronously inside the
+ * factory call (and keeps that class as `global.Worker` for workers it adds later); the lazy
+ * stand-ins start real workers, without the parent's Node options, only for the threads XNNPACK runs.
  */
-function withPlainWorkers<T>(start: () => T): T {
+function withLazyWorkers<T>(start: () => T): T {
   const workerThreads = requireFromHere('node:worker_threads') as { Worker: typeof Worker };
   const Original = workerThreads.Worker;
-  class PlainWorker extends Original {
-    constructor(filename: string | URL, options?: WorkerOptions) {
-      super(filename, { ...options, execArgv: [] });
-    }
-  }
-  workerThreads.Worker = PlainWorker;
+  const LazyWorker = function (filename: string | URL, options?: WorkerOptions) {
+    return new LazyPthreadWorker(Original, filename, options);
+  } as unknown as typeof Worker;
+  workerThreads.Worker = LazyWorker;
   try {
     return start();
   } finally {
@@ -148,7 +146,7 @@ async function createThreadedBackend(threads: number): Promise<tf.KernelBackend>
       },
       onAbort: (what) => reject(new Error(`the threaded wasm module aborted: ${String(what)}`)),
     };
-    withPlainWorkers(() => factory(config)).then(resolve, (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
+    withLazyWorkers(() => factory(config)).then(resolve, (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
   });
   // The glue adds process handlers that only rethrow; Node then prints the glue's one
   // 55 kB line with every uncaught error. Node's own handling is the same without them.
