@@ -6,6 +6,7 @@
  * disposed explicitly.
  */
 import { tf } from '../core/tf.js';
+import { variableGradsEarlyRelease } from '../core/early_release_gradients.js';
 import type { Model } from '../models/base_model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { clipGradNorm } from '../optim/clip_grad.js';
@@ -73,7 +74,7 @@ export class TrainStep {
     this.model.beforeLoss(batch);
     let computed: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
-      computed = tf.variableGrads(() => {
+      computed = variableGradsEarlyRelease(() => {
         const losses = this.model.loss(batch);
         let total = tf.scalar(0);
         for (const [k, v] of Object.entries(losses)) {
