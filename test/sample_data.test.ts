@@ -149,7 +149,7 @@ describe('writeShapesDataset', () => {
         for (const a of anns) {
           expect([1, 2, 3]).toContain(a.category_id);
           expect(a.iscrowd).toBe(0);
-          const polygon = a.segmentation[0]!;
+          const polygon = (a.segmentation as number[][])[0]!;
           expect(a.segmentation).toHaveLength(1);
           expect(polygon.length).toBe({ 1: 8, 2: 32, 3: 6 }[a.category_id]);
           expect(polygon.every((v) => v >= 0 && v <= image.width)).toBe(true);
@@ -402,8 +402,10 @@ describe('tools/make_sample_data', () => {
       seed: 3,
       classification: false,
       shapeOnly: false,
+      overlap: false,
     });
     expect(parseSampleDataArgs(['x', '--shape-only']).shapeOnly).toBe(true);
+    expect(parseSampleDataArgs(['x', '--overlap']).overlap).toBe(true);
     expect(parseSampleDataArgs(['--classification', 'x']).classification).toBe(true);
     expect(() => parseSampleDataArgs([])).toThrow(/missing output directory/);
     expect(() => parseSampleDataArgs(['x', '--size', 'big'])).toThrow(/--size needs a non-negative integer/);

@@ -15,7 +15,7 @@ import { Rng } from '../src/core/rng.js';
 import { buildDataset } from '../src/engine/build.js';
 import { mixSeed } from '../src/engine/data_loader.js';
 import { isPlainObject } from '../src/registry/options.js';
-import { blendLabelMap, denormalize, writeRgbPng } from '../src/visualization/draw.js';
+import { blendInstanceMasks, blendLabelMap, denormalize, writeRgbPng } from '../src/visualization/draw.js';
 import { detectionsSvg } from '../src/apis/infer_detection.js';
 import { COMMON_FLAGS, flagNumber, flagString, loadToolConfig, parseArgs, runTool, setupTool, usage, type FlagSpec } from './lib/cli.js';
 
@@ -59,6 +59,9 @@ async function main(argv: string[]): Promise<void> {
     if (sample.gtSemSeg !== undefined) data = blendLabelMap(image, sample.gtSemSeg, names.length);
     if (sample.gtInstances !== undefined) {
       const k = sample.gtInstances.labels.length;
+      const masks = sample.gtInstances.masks;
+      // masks are padded with the image (Pad), so they have the drawn image's size
+      if (masks !== undefined) data = blendInstanceMasks({ ...image, data }, masks, sample.gtInstances.labels, names.length);
       svg = detectionsSvg(
         { kind: 'det', bboxes: sample.gtInstances.bboxes, labels: sample.gtInstances.labels, scores: new Float32Array(k).fill(1) },
         image.width, image.height, names, 0, false,

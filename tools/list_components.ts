@@ -8,7 +8,7 @@ import { registryOf } from '../src/registry/registry.js';
 import type { RegistryKind } from '../src/registry/options.js';
 import { flagBool, flagString, parseArgs, runTool, usage, UsageError, type FlagSpec } from './lib/cli.js';
 
-const KINDS: RegistryKind[] = ['models', 'backbones', 'necks', 'heads', 'losses', 'datasets', 'transforms', 'optimizers', 'schedulers', 'metrics'];
+const KINDS: RegistryKind[] = ['models', 'backbones', 'necks', 'heads', 'losses', 'datasets', 'transforms', 'optimizers', 'schedulers', 'metrics', 'hooks'];
 
 const FLAGS: Record<string, FlagSpec> = {
   registry: { kind: 'string', help: `only this registry: ${KINDS.join(', ')}` },

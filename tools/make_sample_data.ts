@@ -2,11 +2,12 @@
  * Writes the synthetic sample datasets used by the quickstart, the learning
  * tests and CI.
  *
- *   tsx tools/make_sample_data.ts <dir> [--num-train N] [--num-val N] [--size S] [--seed S] [--shape-only] [--classification]
+ *   tsx tools/make_sample_data.ts <dir> [--num-train N] [--num-val N] [--size S] [--seed S] [--shape-only] [--overlap] [--classification]
  *
  * Without `--classification`: the shapes dataset (ADE20K and COCO layouts,
  * defaults 120 train / 40 val scenes of 96 px; `--shape-only` draws shape colours
- * independently of the class instead of from per-class hue sectors). With `--classification`: the
+ * independently of the class instead of from per-class hue sectors; `--overlap` lets 2–5 shapes of
+ * 1/6 to 1/2 of the image occlude each other, occluded ones annotated by RLE). With `--classification`: the
  * stripes ImageFolder set instead (counts are per class, defaults 60 / 30 of
  * 64 px).
  */
@@ -32,24 +33,27 @@ export interface SampleDataArgs {
   classification: boolean;
   /** `--shape-only`: shape colours independent of the class (harder; see the README). */
   shapeOnly: boolean;
+  /** `--overlap`: overlapping shapes of 1/6 to 1/2 of the image (harder detection; issue 14). */
+  overlap: boolean;
 }
 
 /** Usage text. */
 export const USAGE =
-  'usage: tsx tools/make_sample_data.ts <dir> [--num-train N] [--num-val N] [--size S] [--seed S] [--shape-only] [--classification]';
+  'usage: tsx tools/make_sample_data.ts <dir> [--num-train N] [--num-val N] [--size S] [--seed S] [--shape-only] [--overlap] [--classification]';
 
 const NUMERIC_FLAGS = { '--num-train': 'numTrain', '--num-val': 'numVal', '--size': 'size', '--seed': 'seed' } as const;
 
 /** Parses `argv` (without node and script); accepts `--flag value` and `--flag=value`. Throws on bad input. */
 export function parseSampleDataArgs(argv: readonly string[]): SampleDataArgs {
-  const out: Omit<SampleDataArgs, 'dir'> & { dir?: string } = { classification: false, shapeOnly: false };
+  const out: Omit<SampleDataArgs, 'dir'> & { dir?: string } = { classification: false, shapeOnly: false, overlap: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (flag === '--classification' || flag === '--shape-only') {
+    if (flag === '--classification' || flag === '--shape-only' || flag === '--overlap') {
       if (eq >= 0) throw new Error(`${flag} takes no value\n${USAGE}`);
       if (flag === '--classification') out.classification = true;
+      else if (flag === '--overlap') out.overlap = true;
       else out.shapeOnly = true;
     } else if (flag in NUMERIC_FLAGS) {
       const key = NUMERIC_FLAGS[flag as keyof typeof NUMERIC_FLAGS];
@@ -122,7 +126,7 @@ export async function main(
     describeStripes(summary, (performance.now() - t0) / 1000).forEach((l) => log(l));
     return summary;
   }
-  const summary = await writeShapesDataset(args.dir, { numTrain: args.numTrain, numVal: args.numVal, size: args.size, seed: args.seed, classColours: !args.shapeOnly });
+  const summary = await writeShapesDataset(args.dir, { numTrain: args.numTrain, numVal: args.numVal, size: args.size, seed: args.seed, classColours: !args.shapeOnly, overlap: args.overlap });
   describeShapes(summary, (performance.now() - t0) / 1000).forEach((l) => log(l));
   return summary;
 }

@@ -1,5 +1,5 @@
 /**
- * The recipe config `swin-mini_recipe_imagefolder.ts` (Mixup/CutMix with label smoothing) with a
+ * The recipe config `swin-mini_recipe_imagefolder.ts` (Mixup/CutMix with label smoothing, RandAugment, random erasing) with a
  * torchvision ResNet-18 backbone instead of the small Swin: only `model.backbone` differs.
  */
 export default {

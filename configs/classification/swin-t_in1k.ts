@@ -3,11 +3,16 @@
  * (batch 1024 = 8 GPUs x 128; lr scaled to the actual batch): AdamW lr 1e-3,
  * wd 0.05, 300 epochs with 20 warm-up then cosine, drop path 0.2, gradient
  * clipping 5.0, Mixup 0.8 / CutMix 1.0 (switch 0.5, batch mode) with label
- * smoothing 0.1 on the soft targets.
+ * smoothing 0.1 on the soft targets, RandAugment rand-m9-mstd0.5-inc1 (bicubic,
+ * fill = the ImageNet mean) and random erasing 0.25 (per-pixel, one box). As in
+ * timm's create_transform, ColorJitter is off when RandAugment is on.
  *
- * Not yet in densekit, so not here: RandAugment rand-m9-mstd0.5-inc1, random
- * erasing 0.25 (per-pixel) and EMA — see the README's recipe section.
+ * Not yet in densekit, so not here: EMA and repeated augmentation — see the
+ * README's recipe section. RandomResizedCrop resizes bilinearly (the official
+ * recipe resizes bicubically).
  */
+const normalize = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
+
 export default {
   _base_: [
     '../_base_/models/swin_classifier_in1k.ts',
@@ -18,5 +23,17 @@ export default {
   model: {
     batchAugments: { mixupAlpha: 0.8, cutmixAlpha: 1.0, cutmixMinmax: null, prob: 1.0, switchProb: 0.5, mode: 'batch', correctLam: true, labelSmoothing: 0.1 },
   },
-  trainDataloader: { dropLast: true }, // as timm's train loader; Mixup needs an even batch
+  trainDataloader: {
+    dropLast: true, // as timm's train loader; Mixup needs an even batch
+    dataset: {
+      pipeline: [
+        { type: 'LoadImageFromFile' },
+        { type: 'RandomResizedCrop', size: 224 },
+        { type: 'RandomFlip', prob: 0.5 },
+        { type: 'RandAugment', policy: 'rand-m9-mstd0.5-inc1', interpolation: 'bicubic', fillColor: [124, 116, 104] },
+        normalize,
+        { type: 'RandomErasing', probability: 0.25, mode: 'pixel', minCount: 1, maxCount: 1 },
+      ],
+    },
+  },
 };

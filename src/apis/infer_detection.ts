@@ -12,6 +12,7 @@ import { SingleStageDetector } from '../models/one_stage_detector.js';
 import type { DetPrediction } from '../structures/prediction.js';
 import type { CocoDetection as CocoResult } from '../metrics/coco/coco_types.js';
 import { detectionsToCoco } from '../evaluation/coco_metric.js';
+import { blendInstanceMasks, writeRgbPng } from '../visualization/draw.js';
 import { preprocessImage } from './inputs.js';
 import type { InferRequest } from './infer_task.js';
 
@@ -141,7 +142,17 @@ export async function runDetection({ model, config, input, out, scoreThr = DRAW_
   const { image: imagePath, json: jsonPath } = detectionOutputPaths(input, out);
   const [h, w] = sample.oriShape;
   const svg = detectionsSvg(prediction, w, h, meta.classNames, scoreThr);
-  await sharp(input).rotate().composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).toFile(imagePath);
+  const masks = prediction.masks;
+  if (masks === undefined) {
+    await sharp(input).rotate().composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).toFile(imagePath);
+  } else {
+    // instance masks scored >= scoreThr, blended under the boxes
+    const { data, info } = await sharp(input).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const image = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width, channels: 3 };
+    const keep = Array.from(prediction.scores, (s) => s >= scoreThr);
+    const blended = blendInstanceMasks(image, masks, prediction.labels, meta.classNames?.length ?? model.bboxHead.numClasses, 0.5, keep);
+    await writeRgbPng(imagePath, blended, info.width, info.height, svg);
+  }
   writeFileSync(jsonPath, JSON.stringify(results));
   let drawn = 0;
   for (const s of prediction.scores) if (s >= scoreThr) drawn++;

@@ -1,7 +1,7 @@
 /**
  * The on-disk layout of a training checkpoint (`iter_N.ckpt.safetensors`,
  * `best_<metric>_iter_N.ckpt.safetensors`): one safetensors file whose model
- * tensors are prefixed `model.`, optimizer tensors `optimizer.`, with the
+ * tensors are prefixed `model.`, optimizer tensors `optimizer.`, hook tensors `hooks.`, with the
  * non-tensor training state as JSON in the metadata. Kept in this lower layer so
  * that every weights reader can take the model weights out of such a file.
  */
@@ -13,6 +13,8 @@ export const TRAINING_CHECKPOINT_FORMAT = 'densekit-checkpoint-v1';
 export const MODEL_PREFIX = 'model.';
 /** Prefix of optimizer tensors in a training checkpoint. */
 export const OPTIMIZER_PREFIX = 'optimizer.';
+/** Prefix of tensors runner hooks add to a training checkpoint (e.g. `hooks.ema.<param>` of the EMA hook). */
+export const HOOKS_PREFIX = 'hooks.';
 
 /** Whether a safetensors file's metadata marks it as a training checkpoint. */
 export function isTrainingCheckpoint(metadata: Record<string, string>): boolean {

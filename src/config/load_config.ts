@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import { isPlainObject, kindOf } from '../registry/options.js';
 import { mergeConfig } from './merge.js';
-import { applyCfgOptions, parseCfgOptions } from './cfg_options.js';
+import { applyCfgOptions, parseCfgOptions, type CfgOption } from './cfg_options.js';
+import { scaleScheduleToLength } from './scale_schedule.js';
 
 /** Key holding the base files of a config. */
 export const BASE_KEY = '_base_';
@@ -22,6 +23,13 @@ export type Config = Record<string, unknown>;
 export interface LoadConfigOptions {
   /** `key=value` overrides, as given to `--cfg-options`. */
   cfgOptions?: readonly string[];
+  /**
+   * Whether an override of `trainCfg.maxIters` scales the iteration-based
+   * schedule with it (unless a `paramScheduler` key is overridden too). Default true.
+   */
+  scaleSchedule?: boolean;
+  /** Receives the notes of the loader (what a scaled schedule became). Default: none. */
+  log?: ((line: string) => void) | null;
 }
 
 async function readConfigFile(file: string): Promise<unknown> {
@@ -92,7 +100,35 @@ async function loadWithBases(file: string, stack: string[]): Promise<Config> {
 export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<Config> {
   const config = await loadWithBases(file, []);
   if (options.cfgOptions !== undefined && options.cfgOptions.length > 0) {
-    applyCfgOptions(config, parseCfgOptions(options.cfgOptions));
+    const overrides = parseCfgOptions(options.cfgOptions);
+    const fileIters = iterationLength(config);
+    applyCfgOptions(config, overrides);
+    if (options.scaleSchedule !== false) scaleOverriddenSchedule(config, overrides, fileIters, options.log ?? null);
   }
   return config;
+}
+
+/** `trainCfg.maxIters` of an iteration-based config, else null. */
+function iterationLength(config: Config): number | null {
+  const trainCfg = config.trainCfg;
+  if (!isPlainObject(trainCfg) || (trainCfg.by ?? 'iter') !== 'iter' || typeof trainCfg.maxIters !== 'number') return null;
+  return trainCfg.maxIters;
+}
+
+/**
+ * After `--cfg-options trainCfg.maxIters=N`, scales the file's schedule from its
+ * `maxIters` to N, unless the overrides set `paramScheduler` keys themselves.
+ */
+function scaleOverriddenSchedule(config: Config, overrides: readonly CfgOption[], fileIters: number | null, log: ((line: string) => void) | null): void {
+  const setsLength = overrides.some((o) => o.path.join('.') === 'trainCfg.maxIters' || (o.path.length === 1 && o.path[0] === 'trainCfg'));
+  const setsSchedule = overrides.some((o) => o.path[0] === 'paramScheduler');
+  const newIters = iterationLength(config);
+  if (!setsLength || setsSchedule || fileIters === null || newIters === null || !Number.isInteger(newIters)) return;
+  const changes = scaleScheduleToLength(config, fileIters, newIters);
+  if (changes.length > 0 && log !== null) {
+    log(
+      `trainCfg.maxIters ${fileIters} → ${newIters}: the schedule is scaled with it (${changes.join(', ')}); ` +
+        `set paramScheduler keys in --cfg-options to choose them yourself`,
+    );
+  }
 }

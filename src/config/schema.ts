@@ -3,8 +3,11 @@
  * spirit of mmengine's config (camelCase names: `trainDataloader`,
  * `optimWrapper`, `paramScheduler`, `trainCfg`, `defaultHooks`, ...).
  */
-import type { ComponentConfig, OptionsSchema } from '../registry/options.js';
-import { RANGES, validateOptions } from '../registry/options.js';
+import type { ComponentConfig, ConfigValue, OptionsSchema } from '../registry/options.js';
+import { RANGES, isPlainObject, validateOptions } from '../registry/options.js';
+import { didYouMean } from '../registry/suggest.js';
+import { ConfigError } from '../core/errors.js';
+import { priorityValue } from '../core/priority.js';
 import type { Config } from './load_config.js';
 import { applyTopLevelClasses, checkClassCounts, checkScheduleLength, configuredClassCount } from './cross_checks.js';
 import { registryOf } from '../registry/registry.js';
@@ -85,8 +88,14 @@ export interface TrainCfg {
   valInterval: number;
 }
 
-/** Checkpoint hook options. */
-export interface CheckpointHookConfig {
+/** A runner hook in a config: a registered hook `type`, its options and, optionally, a `priority`. */
+export interface HookConfig extends ComponentConfig {
+  /** A priority name (`HIGHEST` … `LOWEST`) or an integer in [0, 100]; default the hook's own. */
+  priority?: string | number;
+}
+
+/** Checkpoint hook options (`defaultHooks.checkpoint`, type `CheckpointHook`). */
+export interface CheckpointHookConfig extends HookConfig {
   /** Save every N iterations (or epochs). Default 0 (only at the end). */
   interval: number;
   /** Keep the last k checkpoints. Default 3. */
@@ -97,10 +106,23 @@ export interface CheckpointHookConfig {
   rule: string;
 }
 
-/** Logger hook options. */
-export interface LoggerHookConfig {
+/** Logger hook options (`defaultHooks.logger`, type `LoggerHook`). */
+export interface LoggerHookConfig extends HookConfig {
   /** Log every N iterations. Default 10. */
   interval: number;
+}
+
+/**
+ * The default hooks (mmengine's `default_hooks`): each entry names its hook; `type`
+ * may be left out (it is implied by the key). `progressBar: null` switches the bar off.
+ */
+export interface DefaultHooksConfig {
+  /** `CheckpointHook`: periodic and best checkpoints. */
+  checkpoint: CheckpointHookConfig;
+  /** `LoggerHook`: `scalars.jsonl` and the `[val]` lines. */
+  logger: LoggerHookConfig;
+  /** `ProgressBarHook`: the progress bar / progress lines; null for none. */
+  progressBar: HookConfig | null;
 }
 
 /** Knowledge distillation of a classifier from a frozen teacher. */
@@ -138,7 +160,9 @@ export interface RootConfig {
   optimWrapper: OptimWrapperConfig | null;
   paramScheduler: ComponentConfig[];
   trainCfg: TrainCfg | null;
-  defaultHooks: { checkpoint: CheckpointHookConfig; logger: LoggerHookConfig };
+  defaultHooks: DefaultHooksConfig;
+  /** The user's hooks (mmengine's `custom_hooks`), run with the default ones in priority order. Default []. */
+  customHooks: HookConfig[];
   randomness: { seed: number };
   autoScaleLr: { enable: boolean; baseBatchSize: number };
   workDir: string | null;
@@ -192,6 +216,72 @@ const OPTIM_WRAPPER_SCHEMA: OptionsSchema<OptimWrapperConfig> = {
   required: ['optimizer'],
 };
 
+/** The default hooks' types, by their `defaultHooks` key. */
+const DEFAULT_HOOK_TYPES: Record<keyof DefaultHooksConfig, string> = {
+  checkpoint: 'CheckpointHook',
+  logger: 'LoggerHook',
+  progressBar: 'ProgressBarHook',
+};
+
+const DEFAULT_HOOKS = {
+  checkpoint: { type: 'CheckpointHook' },
+  logger: { type: 'LoggerHook' },
+  progressBar: { type: 'ProgressBarHook' },
+} as unknown as DefaultHooksConfig;
+
+/**
+ * Validates one hook config against the hooks registry and returns it with the
+ * hook's defaults filled in (`priority` is checked, and kept only when given).
+ */
+function validateHookConfig(given: unknown, path: string, impliedType: string | null): HookConfig {
+  if (!isPlainObject(given)) throw new ConfigError(`${path}: expected a hook config object, got ${JSON.stringify(given)}`);
+  const hooks = registryOf('hooks');
+  const type = given.type ?? impliedType;
+  if (typeof type !== 'string') {
+    throw new ConfigError(`${path}: missing 'type' (a registered hooks name: ${hooks.names().join(', ') || 'none registered'})`);
+  }
+  if (impliedType !== null && type !== impliedType) {
+    throw new ConfigError(`${path}.type: this entry is the ${impliedType}, got '${type}'; add other hooks to customHooks`);
+  }
+  const { priority, ...rest } = given;
+  const spec = hooks.get(type, path);
+  const options = validateOptions(spec, rest, spec.name, path, ['type']) as Record<string, unknown>;
+  const out: HookConfig = { type, ...(options as Record<string, ConfigValue>) };
+  if (priority !== undefined) {
+    priorityValue(priority, `${path}.priority`);
+    out.priority = priority as string | number;
+  }
+  return out;
+}
+
+/** Validates `defaultHooks` (missing entries get their defaults; only `progressBar` may be null). */
+function validateDefaultHooks(given: unknown, path: string): DefaultHooksConfig {
+  if (!isPlainObject(given)) throw new ConfigError(`${path}: expected an object of hooks by name, got ${JSON.stringify(given)}`);
+  const keys = Object.keys(DEFAULT_HOOK_TYPES);
+  for (const key of Object.keys(given)) {
+    if (!keys.includes(key)) {
+      throw new ConfigError(`Unknown default hook '${key}' at ${path}.${key}.${didYouMean(key, keys)} Default hooks: ${keys.join(', ')}; add other hooks to customHooks`);
+    }
+  }
+  const out: Record<string, HookConfig | null> = {};
+  for (const [key, type] of Object.entries(DEFAULT_HOOK_TYPES)) {
+    const value = given[key];
+    if (value === null) {
+      if (key !== 'progressBar') throw new ConfigError(`${path}.${key}: the ${type} cannot be switched off (null); only progressBar can`);
+      out[key] = null;
+      continue;
+    }
+    out[key] = validateHookConfig(value ?? {}, `${path}.${key}`, type);
+  }
+  return out as unknown as DefaultHooksConfig;
+}
+
+/** Validates `customHooks`: a list of hook configs, each with a registered `type`. */
+function validateCustomHooks(given: unknown, path: string): HookConfig[] {
+  if (!Array.isArray(given)) throw new ConfigError(`${path}: expected a list of hook configs, got ${JSON.stringify(given)}`);
+  return given.map((h, i) => validateHookConfig(h, `${path}.${i}`, null));
+}
+
 /** Schema of the root of a config. */
 export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
   defaults: {
@@ -204,10 +294,8 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
     optimWrapper: null,
     paramScheduler: [],
     trainCfg: null,
-    defaultHooks: {
-      checkpoint: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
-      logger: { interval: 10 },
-    },
+    defaultHooks: DEFAULT_HOOKS,
+    customHooks: [],
     randomness: { seed: 0 },
     autoScaleLr: { enable: false, baseBatchSize: 1024 },
     workDir: null,
@@ -220,6 +308,8 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
   },
   kinds: {
     distillation: ['object', 'null'],
+    defaultHooks: ['object'],
+    customHooks: ['array'],
     trainDataloader: ['object', 'null'],
     valDataloader: ['object', 'null'],
     testDataloader: ['object', 'null'],
@@ -248,21 +338,6 @@ export const ROOT_SCHEMA: OptionsSchema<RootConfig> = {
       choices: { by: ['iter', 'epoch'] },
       ranges: { maxIters: RANGES.positiveInt, maxEpochs: RANGES.positiveInt, valInterval: RANGES.nonNegativeInt },
     } as OptionsSchema<object>,
-    defaultHooks: {
-      defaults: {
-        checkpoint: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
-        logger: { interval: 10 },
-      },
-      sections: {
-        checkpoint: {
-          defaults: { interval: 0, maxKeepCkpts: 3, saveBest: null, rule: 'greater' },
-          kinds: { saveBest: ['string', 'null'] },
-          choices: { rule: ['greater', 'less'] },
-          ranges: { interval: RANGES.nonNegativeInt, maxKeepCkpts: RANGES.positiveInt },
-        },
-        logger: { defaults: { interval: 10 }, ranges: { interval: RANGES.positiveInt } },
-      },
-    } as OptionsSchema<object>,
     randomness: { defaults: { seed: 0 }, ranges: { seed: RANGES.integer } } as OptionsSchema<object>,
     autoScaleLr: { defaults: { enable: false, baseBatchSize: 1024 }, ranges: { baseBatchSize: RANGES.positiveInt } } as OptionsSchema<object>,
     distillation: DISTILLATION_SCHEMA as OptionsSchema<object>,
@@ -288,6 +363,8 @@ export function validateConfig(config: Config, file: string): RootConfig {
   const datasets = registryOf('datasets');
   applyTopLevelClasses(config, (type) => datasets.has(type) && 'classes' in (datasets.get(type).defaults as object));
   const validated = validateOptions(ROOT_SCHEMA, config, `config ${file}`, '');
+  validated.defaultHooks = validateDefaultHooks(config.defaultHooks ?? {}, 'defaultHooks');
+  validated.customHooks = validateCustomHooks(config.customHooks ?? [], 'customHooks');
   checkScheduleLength(validated as unknown as Record<string, unknown>);
   checkClassCounts(validated.model, configuredClassCount(validated as unknown as Record<string, unknown>));
   return validated;

@@ -8,6 +8,7 @@ import { sampleForImage, type DataSample } from '../structures/data_sample.js';
 import { parseCocoGroundTruth } from '../metrics/coco/load_coco.js';
 import type { CocoGroundTruth } from '../metrics/coco/coco_types.js';
 import { BaseDataset, type DatasetContext } from './base_dataset.js';
+import { decodeCompactMasks, segmentationToCompactMask, type CompactMask } from './coco_masks.js';
 import { ConfinedFolder } from './inside_root.js';
 import { buildPipeline, type Pipeline } from './transforms/pipeline.js';
 
@@ -21,6 +22,8 @@ export interface CocoDetectionConfig {
   imgDir: string;
   /** Drop images the annotation file lists no annotation for. */
   filterEmptyGt: boolean;
+  /** Read instance masks (`segmentation`) into `gtInstances.masks`. Default false. */
+  withMask?: boolean;
 }
 
 /** One image with its targets. */
@@ -32,10 +35,12 @@ interface CocoItem {
   bboxes: Float32Array;
   labels: Int32Array;
   ignore: Float32Array;
+  /** One compact mask per kept instance (with `withMask`), aligned with `labels`. */
+  masks: CompactMask[] | null;
 }
 
 /**
- * COCO-format detection dataset, as mmdet's `CocoDataset` (boxes only).
+ * COCO-format detection dataset, as mmdet's `CocoDataset` (boxes; instance masks with `withMask`).
  *
  * - Category ids map to contiguous labels `0..K−1` in ascending id order;
  *   `classNames` are the category names in that order.
@@ -46,6 +51,17 @@ interface CocoItem {
  * - Images keep the annotation file's order; with `filterEmptyGt` those without
  *   any annotation in the file (crowd included: mmdet's `filter_empty_gt`) are dropped.
  * - Each sample keeps `imgId`.
+ * - With `withMask` (mmdet's `LoadAnnotations(with_mask=True)`, `poly2mask=True`),
+ *   every annotation's `segmentation` — polygons (multi-part ones merged),
+ *   uncompressed or compressed RLE — is validated at construction and kept as a
+ *   compact RLE; `sampleInfo` decodes the kept instances' masks into
+ *   `gtInstances.masks` (`BitmapMasks`, `N × height × width`, pixel-identical to
+ *   pycocotools' `annToMask`). Crowd masks are validated but not kept (crowd
+ *   regions are `gtIgnoreBboxes`). Where mmdet silently ignores an instance with
+ *   an invalid polygon, this raises a DataError naming the file and the
+ *   annotation id: a polygon with fewer than 3 points (or an odd number of
+ *   coordinates), a vertex more than 1 pixel outside the image, an RLE whose
+ *   size is not the image's, or a missing segmentation.
  *
  * The annotation file is validated with `parseCocoGroundTruth`: a bad box
  * (wrong length, non-finite, zero or negative width/height) or an unknown
@@ -108,7 +124,14 @@ export class CocoDetection extends BaseDataset {
       const boxes: number[] = [];
       const labels: number[] = [];
       const ignore: number[] = [];
+      const masks: CompactMask[] = [];
       for (const a of anns) {
+        let mask: CompactMask | null = null;
+        if (config.withMask === true) {
+          const where = `${annPath}: annotation id ${a.id} (image id ${im.id})`;
+          if (a.segmentation === undefined) throw new DataError(`${where}: no "segmentation"; withMask needs one per annotation`);
+          mask = segmentationToCompactMask(a.segmentation, height, width, where);
+        }
         const [x, y, w, h] = a.bbox;
         const interW = Math.max(0, Math.min(x + w, width) - Math.max(x, 0));
         const interH = Math.max(0, Math.min(y + h, height) - Math.max(y, 0));
@@ -121,6 +144,7 @@ export class CocoDetection extends BaseDataset {
           if (label === undefined) throw new DataError(`${annPath}: annotation id ${a.id}: unknown category id ${a.category_id}`);
           boxes.push(...box);
           labels.push(label);
+          if (mask !== null) masks.push(mask);
         }
       }
       this.items.push({
@@ -131,6 +155,7 @@ export class CocoDetection extends BaseDataset {
         bboxes: Float32Array.from(boxes),
         labels: Int32Array.from(labels),
         ignore: Float32Array.from(ignore),
+        masks: config.withMask === true ? masks : null,
       });
     }
   }
@@ -144,7 +169,11 @@ export class CocoDetection extends BaseDataset {
     return {
       ...sampleForImage(it.height, it.width, it.path),
       imgId: it.imgId,
-      gtInstances: { bboxes: it.bboxes.slice(), labels: it.labels.slice() },
+      gtInstances: {
+        bboxes: it.bboxes.slice(),
+        labels: it.labels.slice(),
+        ...(it.masks === null ? {} : { masks: decodeCompactMasks(it.masks, it.height, it.width) }),
+      },
       gtIgnoreBboxes: it.ignore.slice(),
     };
   }
@@ -160,6 +189,8 @@ export interface CocoDetectionOptions {
   imgDir: string;
   /** Drop images without annotations (set false for evaluation). Default true. */
   filterEmptyGt: boolean;
+  /** Read instance masks (polygons / RLE) into `gtInstances.masks` (mmdet `with_mask=True`). Default false. */
+  withMask: boolean;
   /** Transforms, e.g. `[{type: 'LoadImageFromFile'}, {type: 'LoadAnnotations'}, ...]`. Default []. */
   pipeline: ConfigValue[];
 }
@@ -167,12 +198,13 @@ export interface CocoDetectionOptions {
 /** Registry entry of {@link CocoDetection}. */
 export const cocoDetectionSpec: ComponentSpec<CocoDetectionOptions, CocoDetection, DatasetContext> = {
   name: 'CocoDetection',
-  description: 'COCO-format object detection (boxes): instances JSON + image folder',
+  description: 'COCO-format object detection (boxes, and instance masks with withMask): instances JSON + image folder',
   defaults: {
     dataRoot: null,
     annFile: 'annotations/instances_train2017.json',
     imgDir: 'train2017',
     filterEmptyGt: true,
+    withMask: false,
     pipeline: [],
   },
   kinds: { dataRoot: ['string', 'null'] },
@@ -182,13 +214,14 @@ export const cocoDetectionSpec: ComponentSpec<CocoDetectionOptions, CocoDetectio
     annFile: 'COCO instances JSON under the root',
     imgDir: 'image folder under the root',
     filterEmptyGt: 'drop images without annotations',
+    withMask: 'read instance masks (polygons, RLE) into gtInstances.masks',
     pipeline: 'transforms',
   },
   build(options, context, path) {
     const root = context.dataRoot ?? options.dataRoot;
     if (root === null) throw new DataError(`${path}.dataRoot: not set (set it in the config or pass --data-root)`);
     return new CocoDetection(
-      { dataRoot: root, annFile: options.annFile, imgDir: options.imgDir, filterEmptyGt: options.filterEmptyGt },
+      { dataRoot: root, annFile: options.annFile, imgDir: options.imgDir, filterEmptyGt: options.filterEmptyGt, withMask: options.withMask },
       buildPipeline(options.pipeline, `${path}.pipeline`),
     );
   },

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, DataError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
-import type { ConfigValue } from '../registry/options.js';
+import { RANGES, type ConfigValue } from '../registry/options.js';
 import { sampleForImage, type DataSample } from '../structures/data_sample.js';
 import { BaseDataset, type DatasetContext } from './base_dataset.js';
 import { ConfinedFolder } from './inside_root.js';
@@ -208,6 +208,7 @@ export const segDatasetSpec: ComponentSpec<SegDatasetOptions, SegDataset, Datase
     pipeline: [],
   },
   kinds: { dataRoot: ['string', 'null'], splitFile: ['string', 'null'], classes: ['array', 'null'], numClasses: ['number', 'null'] },
+  ranges: { numClasses: RANGES.positiveInt, ignoreIndex: RANGES.integer },
   children: { pipeline: { registry: 'transforms', list: true } },
   docs: {
     dataRoot: 'dataset root',

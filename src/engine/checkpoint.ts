@@ -12,7 +12,7 @@ import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js'
 import { hostToTensor, tensorToHost } from '../checkpoint/weights.js';
 import type { HostTensor } from '../checkpoint/host_tensor.js';
 import { nonFiniteHostTensors } from './non_finite_guard.js';
-import { MODEL_PREFIX, OPTIMIZER_PREFIX, TRAINING_CHECKPOINT_FORMAT as FORMAT } from '../checkpoint/training_checkpoint_format.js';
+import { HOOKS_PREFIX, MODEL_PREFIX, OPTIMIZER_PREFIX, TRAINING_CHECKPOINT_FORMAT as FORMAT } from '../checkpoint/training_checkpoint_format.js';
 
 /** Non-tensor training state stored in a checkpoint's metadata. */
 export interface TrainingState {
@@ -34,6 +34,8 @@ export interface CheckpointContent {
   model: Map<string, tf.Tensor>;
   /** Optimizer state tensors. */
   optimizer: Map<string, tf.Tensor>;
+  /** Tensors of runner hooks (e.g. the EMA hook's averaged weights), by the hook's own names. */
+  hooks?: Map<string, tf.Tensor>;
   state: TrainingState;
 }
 
@@ -48,6 +50,7 @@ export function writeCheckpoint(path: string, content: CheckpointContent): void 
   const host = new Map<string, HostTensor>();
   for (const [k, t] of content.model) host.set(`${MODEL_PREFIX}${k}`, tensorToHost(t));
   for (const [k, t] of content.optimizer) host.set(`${OPTIMIZER_PREFIX}${k}`, tensorToHost(t));
+  for (const [k, t] of content.hooks ?? []) host.set(`${HOOKS_PREFIX}${k}`, tensorToHost(t));
   const bad = nonFiniteHostTensors(host);
   if (bad.length > 0) {
     throw new CheckpointError(
@@ -66,11 +69,13 @@ export function readCheckpoint(path: string): CheckpointContent {
   }
   const model = new Map<string, tf.Tensor>();
   const optimizer = new Map<string, tf.Tensor>();
+  const hooks = new Map<string, tf.Tensor>();
   for (const [k, t] of tensors) {
     if (k.startsWith(MODEL_PREFIX)) model.set(k.slice(MODEL_PREFIX.length), hostToTensor(t, k));
     else if (k.startsWith(OPTIMIZER_PREFIX)) optimizer.set(k.slice(OPTIMIZER_PREFIX.length), hostToTensor(t, k));
+    else if (k.startsWith(HOOKS_PREFIX)) hooks.set(k.slice(HOOKS_PREFIX.length), hostToTensor(t, k));
   }
-  return { model, optimizer, state: JSON.parse(metadata.state) as TrainingState };
+  return { model, optimizer, hooks, state: JSON.parse(metadata.state) as TrainingState };
 }
 
 /** Options of {@link CheckpointManager}. */
@@ -89,6 +94,11 @@ export class CheckpointManager {
   /** Path of the periodic checkpoint of iteration `iter`. */
   pathFor(iter: number): string {
     return join(this.workDir, `iter_${iter}.ckpt.safetensors`);
+  }
+
+  /** Path of a file of the work dir. */
+  pathOf(file: string): string {
+    return join(this.workDir, file);
   }
 
   /** Writes a periodic checkpoint, records it as the newest and deletes the oldest beyond `maxKeep`. */

@@ -3,11 +3,13 @@ import { tf } from '../core/tf.js';
 import type { Batch, DataSample } from '../structures/data_sample.js';
 import type { PipelineResults } from '../datasets/transforms/transform.js';
 import { IGNORE_LABEL } from '../datasets/transforms/geometry.js';
+import { padMasks } from '../datasets/transforms/mask_geometry.js';
 
 /**
  * Stacks images into `[B, H, W, 3]` float32, padding each at the bottom/right
  * with 0 to the largest height and width in the batch (label maps are padded
- * with 255 to the same size). Uint8 images are converted to float.
+ * with 255 to the same size, instance masks with 0, as mmdet's
+ * `DetDataPreprocessor(pad_mask=True)`). Uint8 images are converted to float.
  */
 export function collate(items: readonly PipelineResults[]): Batch {
   if (items.length === 0) throw new Error('collate: empty batch');
@@ -29,6 +31,10 @@ export function collate(items: readonly PipelineResults[]): Batch {
       const padded = new Uint8Array(h * w).fill(IGNORE_LABEL);
       for (let y = 0; y < seg.height; y++) padded.set(seg.data.subarray(y * seg.width, (y + 1) * seg.width), y * w);
       sample.gtSemSeg = { data: padded, height: h, width: w };
+    }
+    const masks = sample.gtInstances?.masks;
+    if (sample.gtInstances !== undefined && masks !== undefined && (masks.height !== h || masks.width !== w)) {
+      sample.gtInstances = { ...sample.gtInstances, masks: padMasks(masks, h, w) };
     }
     samples.push(sample);
   });

@@ -1,7 +1,9 @@
 /**
  * The training runner: builds everything a config describes and runs the
- * iteration loop with evaluation, logging and checkpoints (mmengine's Runner,
- * iteration- or epoch-based).
+ * iteration loop with evaluation (mmengine's Runner, iteration- or
+ * epoch-based). Checkpointing, logging, the progress bar, the NaN guard,
+ * distillation and the user's hooks are {@link Hook}s, called at named points
+ * of the loop in priority order.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,11 +20,13 @@ import { saveWeights, readWeights, hostToTensor, formatLoadReport, type LoadWeig
 import { buildDataset, buildLoader, buildMetric, buildOptimizer, buildSchedule } from './build.js';
 import type { DataLoader } from './data_loader.js';
 import { TrainStep } from './train_step.js';
-import { Distiller, buildTeacher } from './distillation.js';
-import { ImageClassifier } from '../models/image_classifier.js';
+import { buildTeacher } from './distillation.js';
+import type { ImageClassifier } from '../models/image_classifier.js';
 import { evaluate } from './evaluate.js';
 import { CheckpointManager, readCheckpoint, restoreNewestLoadable, type CheckpointContent, type TrainingState } from './checkpoint.js';
-import { NonFiniteLossError, allFinite } from './non_finite_guard.js';
+import { allFinite } from './non_finite_guard.js';
+import type { Hook, HookPoint, HookRunner, RunInfo } from './hooks/hook.js';
+import { buildHooks, insertByPriority } from './hooks/build_hooks.js';
 import { checkDatasetClasses } from '../config/cross_checks.js';
 import { JsonlLog, readJsonlLog, type TrainLogRecord } from '../structures/train_log.js';
 import { ProgressPrinter } from './progress.js';
@@ -71,29 +75,37 @@ export interface TrainResult {
   /** Mean loss of the first and last logged intervals. */
   firstLoss: number | null;
   lastLoss: number | null;
+  /** Why a hook ended training before `maxIters` (early stopping), or null. */
+  stoppedEarly: string | null;
 }
 
+/** The arguments of a hook point after the runner. */
+type HookArgs<P extends HookPoint> = NonNullable<Hook[P]> extends (runner: HookRunner, ...rest: infer A) => unknown ? A : never;
+
 /** Runs training for one config. */
-export class Runner {
+export class Runner implements HookRunner {
   readonly model: Model;
   readonly trainLoader: DataLoader;
   readonly valLoader: DataLoader | null;
   readonly metric: Metric | null;
   readonly optimizer: Optimizer;
   readonly schedule: ScheduleSet;
-  readonly step: TrainStep;
   readonly maxIters: number;
   readonly itersPerEpoch: number;
+  /** Iterations per unit of the config's intervals (`itersPerEpoch` when by epoch, else 1). */
+  readonly intervalUnit: number;
+  /** Evaluate every this many iterations (and at the end). */
   readonly valInterval: number;
-  readonly checkpointInterval: number;
   readonly checkpoints: CheckpointManager;
   readonly log: JsonlLog;
   readonly progress: ProgressPrinter;
-  private state: TrainingState;
-  private readonly logInterval: number;
-  private distiller: Distiller | null = null;
-  private rollbacks = 0;
-  private lastRollback: { failedAt: number; depth: number } | null = null;
+  /** Results hooks share (the newest log record, first and last loss, newest metrics). */
+  readonly info: RunInfo = { lastTrainLog: null, firstLoss: null, lastLoss: null, metrics: null, runStart: 0, startIter: 0 };
+  private trainStep: TrainStep;
+  private readonly hookList: Hook[];
+  private trainingState: TrainingState;
+  private stopReason: string | null = null;
+  private looping = false;
 
   /** Builds a runner, loading the distillation teacher first when the config has one. */
   static async create(config: RootConfig, options: RunnerOptions): Promise<Runner> {
@@ -146,35 +158,19 @@ export class Runner {
     if (length === null || length <= 0) throw new ConfigError(`trainCfg.${byEpoch ? 'maxEpochs' : 'maxIters'}: required, a positive number`);
     this.maxIters = byEpoch ? length * this.itersPerEpoch : length;
     const unit = byEpoch ? this.itersPerEpoch : 1;
+    this.intervalUnit = unit;
     this.valInterval = trainCfg.valInterval > 0 ? trainCfg.valInterval * unit : this.maxIters;
-    const ck = config.defaultHooks.checkpoint;
-    this.checkpointInterval = ck.interval > 0 ? ck.interval * unit : this.maxIters;
-    this.logInterval = Math.max(1, config.defaultHooks.logger.interval);
 
     const accumulation = config.optimWrapper?.accumulativeCounts ?? 1;
     const batchScale = config.autoScaleLr.enable ? (train.batchSize * accumulation) / config.autoScaleLr.baseBatchSize : 1;
     const { optimizer, summary } = buildOptimizer(config, this.model, batchScale);
     this.optimizer = optimizer;
     this.schedule = buildSchedule(config.paramScheduler, optimizer.baseLr, this.itersPerEpoch, this.maxIters);
-    let trained: Model = this.model;
-    if (config.distillation !== null) {
-      if (options.teacher === undefined) throw new ConfigError('distillation: build the runner with Runner.create so that the teacher is loaded');
-      if (!(this.model instanceof ImageClassifier)) throw new ConfigError('distillation: the student must be an ImageClassifier');
-      this.distiller = new Distiller(this.model, options.teacher, config.distillation);
-      trained = this.distiller;
-      this.progress.message(
-        `distillation: ${config.distillation.type}, alpha ${config.distillation.alpha}, T ${config.distillation.temperature}, ` +
-          `teacher ${config.distillation.teacherConfig} (${options.teacher.numParameters().toLocaleString('en')} parameters, frozen)`,
-      );
-    }
-    this.step = new TrainStep(trained, optimizer, {
-      clipMaxNorm: config.optimWrapper?.clipGrad?.maxNorm ?? null,
-      clipNormType: config.optimWrapper?.clipGrad?.normType,
-      accumulativeCounts: accumulation,
-    });
-    this.checkpoints = new CheckpointManager(options.workDir, { maxKeep: ck.maxKeepCkpts });
+    this.trainStep = this.makeTrainStep(this.model);
+    this.checkpoints = new CheckpointManager(options.workDir, { maxKeep: config.defaultHooks.checkpoint.maxKeepCkpts });
     this.log = new JsonlLog(options.workDir);
-    this.state = { iter: 0, loader: { epoch: 0, batch: 0 }, rng: globalRng().getState(), best: null, extra: {} };
+    this.trainingState = { iter: 0, loader: { epoch: 0, batch: 0 }, rng: globalRng().getState(), best: null, extra: {} };
+    this.hookList = buildHooks(config, options.teacher);
 
     this.progress.message(
       `model ${this.model.constructor.name}: ${this.model.numParameters().toLocaleString('en')} parameters ` +
@@ -183,6 +179,76 @@ export class Runner {
     );
     if (batchScale !== 1) this.progress.message(`autoScaleLr: lr scaled by ${batchScale} to ${optimizer.baseLr}`);
     for (const line of summary) this.progress.message(`  ${line}`);
+  }
+
+  /** The training step (forward, backward, update) of the current loss model. */
+  get step(): TrainStep {
+    return this.trainStep;
+  }
+
+  /** The checkpointed training state. */
+  get state(): TrainingState {
+    return this.trainingState;
+  }
+
+  /** Completed iterations. */
+  get iter(): number {
+    return this.trainingState.iter;
+  }
+
+  get workDir(): string {
+    return this.options.workDir;
+  }
+
+  /** The hooks, in calling order. */
+  get hooks(): readonly Hook[] {
+    return this.hookList;
+  }
+
+  /** Adds a hook (mmengine's `register_hook`): after the hooks of lower or equal priority. */
+  registerHook(hook: Hook): void {
+    insertByPriority(this.hookList, hook);
+  }
+
+  private makeTrainStep(model: Model): TrainStep {
+    const wrapper = this.config.optimWrapper;
+    return new TrainStep(model, this.optimizer, {
+      clipMaxNorm: wrapper?.clipGrad?.maxNorm ?? null,
+      clipNormType: wrapper?.clipGrad?.normType,
+      accumulativeCounts: wrapper?.accumulativeCounts ?? 1,
+    });
+  }
+
+  setLossModel(model: Model): void {
+    if (this.looping) throw new Error('Runner.setLossModel: only before the loop starts (beforeRun or beforeTrain)');
+    this.trainStep.reset();
+    this.trainStep = this.makeTrainStep(model);
+  }
+
+  requestStop(reason: string): void {
+    this.stopReason = reason;
+  }
+
+  /** Calls `point` on every hook that has it, in order, awaiting each. */
+  private async callHook<P extends HookPoint>(point: P, ...args: HookArgs<P>): Promise<void> {
+    for (const hook of this.hookList) {
+      const fn = hook[point] as ((runner: HookRunner, ...rest: unknown[]) => unknown) | undefined;
+      if (fn !== undefined) await fn.call(hook, this, ...args);
+    }
+  }
+
+  /** Calls a synchronous point (checkpoint contents) on every hook that has it. */
+  private callHookSync(point: 'beforeSaveCheckpoint' | 'afterLoadCheckpoint', content: CheckpointContent): void {
+    for (const hook of this.hookList) hook[point]?.(this, content);
+  }
+
+  /** Asks the hooks about a failed iteration: true when one repaired the state for a retry. */
+  private async handleIterError(index: number, error: unknown): Promise<boolean> {
+    for (const hook of this.hookList) {
+      if (hook.onTrainIterError === undefined) continue;
+      if ((await hook.onTrainIterError(this, { index, error })) === 'retry') return true;
+    }
+    return false;
   }
 
   /** Loads weights to start from (fine-tuning): strict off, mismatched shapes skipped; returns the report. */
@@ -222,16 +288,18 @@ export class Runner {
    */
   restore(path: string): void {
     const content = readCheckpoint(path);
+    const hookTensors = [...(content.hooks?.values() ?? [])];
     try {
-      if (!allFinite([...content.model.values(), ...content.optimizer.values()])) {
+      if (!allFinite([...content.model.values(), ...content.optimizer.values(), ...hookTensors])) {
         throw new CheckpointError(`${path}: holds NaN or Inf tensors (written before the NaN guard checked checkpoints)`);
       }
+      this.callHookSync('afterLoadCheckpoint', content);
       this.model.loadStateDict(content.model, { strict: true, source: path });
       this.optimizer.loadStateDict(content.optimizer, { strict: true, source: path });
     } finally {
-      tf.dispose([...content.model.values(), ...content.optimizer.values()]);
+      tf.dispose([...content.model.values(), ...content.optimizer.values(), ...hookTensors]);
     }
-    this.state = content.state;
+    this.trainingState = content.state;
     globalRng().setState(content.state.rng);
     this.trainLoader.setPosition(content.state.loader);
   }
@@ -247,46 +315,11 @@ export class Runner {
       this.progress.message(`--resume: no loadable checkpoint in ${this.options.workDir}, starting from scratch`);
       return null;
     }
-    const dropped = this.log.truncateAfter(this.state.iter);
+    const dropped = this.log.truncateAfter(this.trainingState.iter);
     this.progress.message(
       `resumed from ${restored} at iteration ${this.state.iter}${dropped > 0 ? ` (dropped ${dropped} log record(s) written after it)` : ''}`,
     );
     return restored;
-  }
-
-  /**
-   * The NaN guard's response to a non-finite update: with `nanGuard.rollback`
-   * (and rollbacks left), restores a checkpoint older than the failing
-   * iteration and scales the lr by `nanGuard.lrFactor`, returning true;
-   * otherwise returns false (the caller rethrows). A failure before the run has
-   * passed the iteration it last rolled back to goes one checkpoint further back.
-   */
-  private rollBack(err: NonFiniteLossError): boolean {
-    const guard = this.config.nanGuard;
-    if (!guard.rollback || this.rollbacks >= guard.maxRollbacks) return false;
-    const older = this.checkpoints.periodic().filter((c) => c.iter < err.iter).reverse();
-    const again = this.lastRollback !== null && err.iter <= this.lastRollback.failedAt;
-    const depth = again && this.lastRollback !== null ? this.lastRollback.depth + 1 : 0;
-    const target = older[Math.min(depth, older.length - 1)];
-    if (target === undefined) return false;
-    const path = join(this.options.workDir, target.file);
-    this.step.reset();
-    const scale = this.lrScale * guard.lrFactor;
-    this.restore(path);
-    this.state.extra = { ...this.state.extra, lrScale: scale };
-    this.rollbacks++;
-    this.lastRollback = { failedAt: Math.max(err.iter, this.lastRollback?.failedAt ?? 0), depth };
-    this.progress.message(
-      `nanGuard: ${err.quantity} non-finite at iteration ${err.iter}; rolled back to ${path} (iteration ${this.state.iter}) ` +
-        `with the lr scaled by ${scale} (rollback ${this.rollbacks} of ${guard.maxRollbacks})`,
-    );
-    return true;
-  }
-
-  /** The lr multiplier left by NaN-guard rollbacks (1 without). */
-  private get lrScale(): number {
-    const v = this.state.extra.lrScale;
-    return typeof v === 'number' ? v : 1;
   }
 
   private snapshot(): CheckpointContent {
@@ -294,12 +327,18 @@ export class Runner {
     return {
       model: this.model.stateDict(),
       optimizer: optimizerState,
-      state: { ...this.state, rng: globalRng().getState(), loader: this.trainLoader.getPosition() },
+      hooks: new Map(),
+      state: { ...this.trainingState, rng: globalRng().getState(), loader: this.trainLoader.getPosition() },
     };
   }
 
-  private saveCheckpoint(kind: 'periodic' | 'best', metric = ''): string {
+  /**
+   * Writes a periodic (or best) checkpoint, after every hook's `beforeSaveCheckpoint`.
+   * Tensors hooks put into it stay theirs; the optimizer's are freed here.
+   */
+  saveCheckpoint(kind: 'periodic' | 'best', metric = ''): string {
     const content = this.snapshot();
+    this.callHookSync('beforeSaveCheckpoint', content);
     try {
       return kind === 'periodic' ? this.checkpoints.save(content) : this.checkpoints.saveBest(content, metric);
     } finally {
@@ -307,28 +346,15 @@ export class Runner {
     }
   }
 
-  /** Evaluates on the validation loader (null without one). */
+  /** Evaluates on the validation loader (null without one), between the hooks' `beforeValEpoch` and `afterValEpoch`. */
   async validate(): Promise<MetricValues | null> {
     if (this.valLoader === null || this.metric === null) return null;
-    const metrics = await evaluate(this.model, this.valLoader, this.metric);
-    const epoch = Math.floor(this.state.iter / this.itersPerEpoch);
-    this.log.write({ mode: 'val', iter: this.state.iter, epoch, metrics });
-    const shown = Object.entries(metrics)
-      .filter(([k]) => !k.includes('/class/') && !k.startsWith('IoU.') && !k.startsWith('Acc.'))
-      .map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(4)}`)
-      .join('  ');
-    this.progress.message(`[val] iter ${this.state.iter}: ${shown}`);
-    const ck = this.config.defaultHooks.checkpoint;
-    if (ck.saveBest !== null) {
-      const value = metrics[ck.saveBest];
-      if (value === undefined) throw new ConfigError(`defaultHooks.checkpoint.saveBest: metric '${ck.saveBest}' not produced; got ${Object.keys(metrics).slice(0, 8).join(', ')}`);
-      const better = value !== null && (this.state.best === null || (ck.rule === 'less' ? value < this.state.best.value : value > this.state.best.value));
-      if (better) {
-        this.state.best = { metric: ck.saveBest, value, iter: this.state.iter };
-        const path = this.saveCheckpoint('best', ck.saveBest);
-        this.progress.message(`new best ${ck.saveBest} ${value.toFixed(4)}: ${path}`);
-      }
-    }
+    await this.callHook('beforeValEpoch');
+    const metrics = await evaluate(this.model, this.valLoader, this.metric, {
+      onPredictions: (batch, predictions, index) => this.callHook('afterValIter', { index, batch, predictions }),
+    });
+    this.info.metrics = metrics;
+    await this.callHook('afterValEpoch', metrics);
     return metrics;
   }
 
@@ -336,83 +362,79 @@ export class Runner {
   async train(): Promise<TrainResult> {
     const stale = this.checkpoints.removeStaleTempFiles();
     if (stale.length > 0) this.progress.message(`removed ${stale.length} temporary file(s) left by an interrupted write: ${stale.join(', ')}`);
-    if (this.options.resume === true) this.resumeFromWorkDir();
-    if (this.state.iter === 0 && this.options.loadFrom) this.loadFrom(this.options.loadFrom);
+    try {
+      await this.callHook('beforeRun');
+      return await this.runLoop();
+    } finally {
+      await this.callHook('afterRun');
+    }
+  }
 
-    let metrics: MetricValues | null = null;
-    let firstLoss: number | null = null;
-    let lastLoss: number | null = null;
-    let window = { loss: 0, losses: {} as Record<string, number>, n: 0, data: 0, start: performance.now(), images: 0 };
+  private async runLoop(): Promise<TrainResult> {
+    if (this.options.resume === true) this.resumeFromWorkDir();
+    if (this.trainingState.iter === 0 && this.options.loadFrom) this.loadFrom(this.options.loadFrom);
     const runStart = performance.now();
-    const startIter = this.state.iter;
+    const startIter = this.trainingState.iter;
+    Object.assign(this.info, { lastTrainLog: null, firstLoss: null, lastLoss: null, metrics: null, runStart, startIter });
+    this.stopReason = null;
+    await this.callHook('beforeTrain');
     const batchSize = this.config.trainDataloader?.batchSize ?? 1;
 
     const stopAt = Math.min(this.maxIters, this.options.stopAtIter ?? this.maxIters);
-    while (this.state.iter < stopAt) {
-      const iter = this.state.iter;
-      this.schedule.apply(this.optimizer, iter);
-      const lrScale = this.lrScale;
-      if (lrScale !== 1) for (const g of this.optimizer.groups) g.lr *= lrScale;
-      const t0 = performance.now();
-      const { batch } = await this.trainLoader.next();
-      window.data += performance.now() - t0;
-      let update = null;
-      try {
-        try {
-          this.step.accumulate(batch, iter);
-        } finally {
-          tf.dispose(batch.inputs);
-        }
-        if (this.step.ready) update = this.step.apply(iter);
-      } catch (err) {
-        if (!(err instanceof NonFiniteLossError)) throw err;
-        if (this.rollBack(err)) continue;
-        this.progress.finish();
-        throw err.withLastGoodCheckpoint(this.checkpoints.latest());
-      }
-      this.state.iter = iter + 1;
-      if (update !== null) {
-        window.loss += update.total;
-        for (const [k, v] of Object.entries(update.losses)) window.losses[k] = (window.losses[k] ?? 0) + v;
-        window.n++;
-        window.images += batchSize * this.step.accumulation;
-      }
-      const done = this.state.iter;
-      if (window.n > 0 && (done % this.logInterval === 0 || done === this.maxIters)) {
-        const elapsed = (performance.now() - window.start) / 1000;
-        const meanLoss = window.loss / window.n;
-        firstLoss ??= meanLoss;
-        lastLoss = meanLoss;
-        const losses = Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, v / window.n]));
-        const lr = this.optimizer.groups[0]?.lr ?? 0;
-        const imagesPerSecond = window.images / elapsed;
-        const epoch = Math.floor(iter / this.itersPerEpoch);
-        this.log.write({
-          mode: 'train', iter: done, epoch, lr, loss: meanLoss, losses, imagesPerSecond,
-          dataTime: window.data / 1000 / window.n, time: elapsed / window.n, gradNorm: update?.gradNorm,
-        });
-        const perIter = (performance.now() - runStart) / 1000 / (done - startIter);
-        this.progress.update({ iter: done, maxIters: this.maxIters, epoch, lr, loss: meanLoss, imagesPerSecond, etaSeconds: perIter * (this.maxIters - done) });
-        window = { loss: 0, losses: {}, n: 0, data: 0, start: performance.now(), images: 0 };
-      }
-      // The checkpoint due now is written before validation, so a failing validation loses no training.
-      if (done % this.checkpointInterval === 0 || done === this.maxIters) this.saveCheckpoint('periodic');
-      if (done % this.valInterval === 0 || done === this.maxIters) metrics = (await this.validate()) ?? metrics;
+    this.looping = true;
+    try {
+      await this.iterate(stopAt, batchSize);
+    } finally {
+      this.looping = false;
     }
     this.progress.finish();
-    if (this.state.iter < this.maxIters) {
-      this.progress.message(`stopped at iteration ${this.state.iter} of ${this.maxIters} (resume with --resume)`);
-      return { iters: this.state.iter, metrics, weightsPath: '', firstLoss, lastLoss };
+    const { firstLoss, lastLoss, metrics } = this.info;
+    const stoppedEarly = this.stopReason;
+    if (stoppedEarly !== null) {
+      this.progress.message(`stopped at iteration ${this.trainingState.iter} of ${this.maxIters}: ${stoppedEarly}`);
+    } else if (this.trainingState.iter < this.maxIters) {
+      this.progress.message(`stopped at iteration ${this.trainingState.iter} of ${this.maxIters} (resume with --resume)`);
+      return { iters: this.trainingState.iter, metrics, weightsPath: '', firstLoss, lastLoss, stoppedEarly };
     }
+    await this.callHook('afterTrain');
     if (this.trainLoader.skipped > 0) {
       this.progress.message(`skipped ${this.trainLoader.skipped} corrupt image(s), e.g. ${this.trainLoader.skippedPaths.slice(0, 3).join(', ')}`);
     }
     const weightsPath = join(this.options.workDir, 'latest.safetensors');
-    saveWeights(this.model, weightsPath, { iter: String(this.state.iter) });
+    saveWeights(this.model, weightsPath, { iter: String(this.trainingState.iter) });
     if (metrics !== null) writeFileSync(join(this.options.workDir, 'metrics.json'), JSON.stringify(metrics, null, 2));
     writeFileSync(join(this.options.workDir, 'run_summary.json'), JSON.stringify(this.summary(metrics, runStart, startIter), null, 2));
     this.progress.message(`final weights: ${weightsPath}`);
-    return { iters: this.state.iter, metrics, weightsPath, firstLoss, lastLoss };
+    return { iters: this.trainingState.iter, metrics, weightsPath, firstLoss, lastLoss, stoppedEarly };
+  }
+
+  /** Runs iterations until `stopAt` or a hook's stop request, validating every `valInterval`. */
+  private async iterate(stopAt: number, batchSize: number): Promise<void> {
+    while (this.trainingState.iter < stopAt && this.stopReason === null) {
+      const index = this.trainingState.iter;
+      this.schedule.apply(this.optimizer, index);
+      await this.callHook('beforeTrainIter', index);
+      const t0 = performance.now();
+      const { batch } = await this.trainLoader.next();
+      const dataSeconds = (performance.now() - t0) / 1000;
+      let update = null;
+      try {
+        try {
+          this.trainStep.accumulate(batch, index);
+        } finally {
+          tf.dispose(batch.inputs);
+        }
+        if (this.trainStep.ready) update = this.trainStep.apply(index);
+      } catch (error) {
+        if (await this.handleIterError(index, error)) continue;
+        throw error;
+      }
+      this.trainingState.iter = index + 1;
+      const images = update === null ? 0 : batchSize * this.trainStep.accumulation;
+      await this.callHook('afterTrainIter', { index, update, images, dataSeconds });
+      const done = this.trainingState.iter;
+      if (done % this.valInterval === 0 || done === this.maxIters) await this.validate();
+    }
   }
 
   /** Numbers describing a finished run (read by `npm run sweep`). */
@@ -423,7 +445,7 @@ export class Runner {
     return {
       backend: tf.getBackend(),
       parameters: this.model.numParameters(),
-      iterations: this.state.iter,
+      iterations: this.trainingState.iter,
       wallSeconds: (performance.now() - runStart) / 1000,
       trainImagesPerSecond: ips.length > 0 ? ips.reduce((a, b) => a + b, 0) / ips.length : null,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -432,10 +454,10 @@ export class Runner {
     };
   }
 
-  /** Frees the model and optimizer. */
+  /** Frees the model, the optimizer and the hooks' tensors. */
   dispose(): void {
-    this.step.reset();
-    this.distiller?.dispose();
+    this.trainStep.reset();
+    for (const hook of this.hookList) hook.dispose?.();
     this.optimizer.dispose();
     this.model.dispose();
   }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
+import { RANGES } from '../registry/options.js';
 import type { DataSample } from '../structures/data_sample.js';
 import type { Prediction } from '../structures/prediction.js';
 import { AccuracyAccumulator } from '../metrics/classification/accuracy.js';
@@ -70,6 +71,7 @@ export const accuracyMetricSpec: ComponentSpec<AccuracyMetricOptions, Metric, Me
   name: 'Accuracy',
   description: "top-k and per-class accuracy (mmpretrain's Accuracy), keys accuracy/top1, accuracy/top5",
   defaults: { topk: [1, 5] },
+  ranges: { topk: RANGES.positiveInt },
   docs: { topk: 'k values of top-k accuracy' },
   build: (options, context) => new AccuracyMetric(options, context.classNames),
 };

@@ -1,8 +1,9 @@
 /**
  * mmdetection 3.x's `CocoMetric` (mmdet/evaluation/metrics/coco_metric.py) for
- * boxes: detections → COCO results (`xyxy2xywh`, category id of the contiguous
- * label, image id of the sample), evaluated against the dataset's annotation file
- * with the pycocotools-exact {@link evaluateCocoBbox}.
+ * boxes and instance masks: detections → COCO results (`xyxy2xywh`, category id
+ * of the contiguous label, image id of the sample; masks as compressed RLE),
+ * evaluated against the dataset's annotation file with the pycocotools-exact
+ * {@link evaluateCoco} (`iouType` 'bbox' and 'segm').
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -10,7 +11,8 @@ import { ConfigError, DataError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import type { DataSample } from '../structures/data_sample.js';
 import type { DetPrediction, Prediction } from '../structures/prediction.js';
-import { evaluateCocoBbox, type CocoEvalResult } from '../metrics/coco/coco_eval.js';
+import { evaluateCoco, type CocoEvalResult } from '../metrics/coco/coco_eval.js';
+import { encode } from '../structures/mask/coco_mask_api.js';
 import { cocoStatsToMetrics } from '../metrics/coco/format.js';
 import { parseCocoGroundTruth } from '../metrics/coco/load_coco.js';
 import type { CocoDetection, CocoGroundTruth } from '../metrics/coco/coco_types.js';
@@ -20,17 +22,20 @@ import type { Metric, MetricContext, MetricValues } from './metric.js';
 export interface CocoMetricOptions {
   /** Annotation file; null takes the evaluated dataset's. Default null. */
   annFile: string | null;
-  /** Only 'bbox' is supported. Default 'bbox'. */
+  /**
+   * 'bbox', 'segm' or both (`['bbox', 'segm']`). 'segm' needs predictions with `masks`
+   * (mask AP, keys `segm_mAP`, `segm_mAP_50`, ...). Default 'bbox'.
+   */
   metric: string | string[];
   /**
    * pycocotools' `maxDets` (mmdet's `proposal_nums`). null keeps pycocotools' `[1, 10, 100]`, whose AR keys are
    * `bbox_AR_1`, `bbox_AR_10`, `bbox_AR_100`, `bbox_AR_s/m/l`; other values name the AR keys mmdet's way
-   * (`bbox_AR@100`, `bbox_AR_s@1000`, ...). Default null.
+   * (`bbox_AR@100`, `bbox_AR_s@1000`, ...). The same for `segm_`. Default null.
    */
   proposalNums: number[] | null;
-  /** Write the results to `<outfilePrefix>.bbox.json` (mmdet's `outfile_prefix`). Default null. */
+  /** Write the results to `<outfilePrefix>.bbox.json` (and `.segm.json`) (mmdet's `outfile_prefix`). Default null. */
   outfilePrefix: string | null;
-  /** Also report per-class AP (`bbox_AP/<class name>`, IoU 0.50:0.95, all areas, max dets). Default false. */
+  /** Also report per-class AP (`bbox_AP/<class name>`, `segm_AP/...`; IoU 0.50:0.95, all areas, max dets). Default false. */
   classwise: boolean;
 }
 
@@ -51,6 +56,27 @@ export function detectionsToCoco(pred: DetPrediction, imageId: number, catIds: r
 }
 
 /**
+ * Converts one image's detections with masks to COCO segm results (mmdet's `results2json`):
+ * the box as `[x, y, w, h]`, the mask as a compressed RLE of the original image.
+ *
+ * @throws DataError when the prediction has no masks, or not one per box.
+ */
+export function maskDetectionsToCoco(pred: DetPrediction, imageId: number, catIds: readonly number[], where: string): CocoDetection[] {
+  const masks = pred.masks;
+  if (masks === undefined) {
+    throw new DataError(`CocoMetric: metric 'segm' needs predictions with masks, but the prediction of ${where} has none (a box-only detector?)`);
+  }
+  if (masks.count !== pred.scores.length || masks.data.length !== masks.count * masks.height * masks.width) {
+    throw new DataError(`CocoMetric: the prediction of ${where} has ${pred.scores.length} boxes but ${masks.count} masks (${masks.height}×${masks.width}, ${masks.data.length} bytes)`);
+  }
+  const rles = encode(masks);
+  return detectionsToCoco(pred, imageId, catIds).map((d, i) => ({ ...d, segmentation: rles[i] }));
+}
+
+/** The evaluations {@link CocoMetric} runs. */
+export type CocoIouType = 'bbox' | 'segm';
+
+/**
  * Category ids of the contiguous labels: the ground truth's categories in ascending id
  * order (the order `CocoDetection` numbers its labels), checked against the class names.
  */
@@ -68,18 +94,29 @@ export function categoryIdsFor(gt: CocoGroundTruth, classNames: readonly string[
 }
 
 /**
- * COCO box AP/AR of detections (mmdet's `CocoMetric(metric='bbox')`), as fractions 0..1:
- * `bbox_mAP`, `bbox_mAP_50`, `bbox_mAP_75`, `bbox_mAP_s`, `bbox_mAP_m`, `bbox_mAP_l` and
- * the AR keys. Values are pycocotools' (not rounded to 3 digits as mmdet logs them).
- * Every image of the annotation file is evaluated (mmdet's `img_ids = coco.get_img_ids()`).
+ * COCO box and mask AP/AR of detections (mmdet's `CocoMetric(metric=['bbox', 'segm'])`), as
+ * fractions 0..1: `bbox_mAP`, `bbox_mAP_50`, `bbox_mAP_75`, `bbox_mAP_s`, `bbox_mAP_m`,
+ * `bbox_mAP_l` and the AR keys, and the same with `segm_` for masks. Values are pycocotools'
+ * (not rounded to 3 digits as mmdet logs them). Every image of the annotation file is evaluated
+ * (mmdet's `img_ids = coco.get_img_ids()`).
+ *
+ * For 'segm', each prediction's `masks` are encoded as compressed RLE when processed; the mask
+ * results are evaluated without their boxes, so detection areas are mask areas (mmdet pops
+ * `bbox` before `loadRes` for the same reason). The scores are the box scores (mmdet's
+ * `mask_scores` are not modelled).
  */
 export class CocoMetric implements Metric {
   readonly name = 'CocoMetric';
+  /** The evaluations, in the order given. */
+  readonly iouTypes: readonly CocoIouType[];
   private results: CocoDetection[] = [];
+  private segmResults: CocoDetection[] = [];
   private gt: CocoGroundTruth | null = null;
   private catIds: number[] | null = null;
-  /** The last evaluation (precision/recall arrays), after {@link compute}. */
+  /** The last evaluation (precision/recall arrays) of the first metric, after {@link compute}. */
   lastEval: CocoEvalResult | null = null;
+  /** The last evaluation of each metric, after {@link compute}. */
+  lastEvals: Partial<Record<CocoIouType, CocoEvalResult>> = {};
 
   constructor(
     readonly options: CocoMetricOptions,
@@ -87,7 +124,10 @@ export class CocoMetric implements Metric {
     readonly annFile: string | null,
   ) {
     const metrics = Array.isArray(options.metric) ? options.metric : [options.metric];
-    if (metrics.length !== 1 || metrics[0] !== 'bbox') throw new ConfigError(`CocoMetric: only metric 'bbox' is supported, got ${JSON.stringify(options.metric)}`);
+    if (metrics.length === 0 || metrics.some((m) => m !== 'bbox' && m !== 'segm') || new Set(metrics).size !== metrics.length) {
+      throw new ConfigError(`CocoMetric: metric must be 'bbox', 'segm' or a list of them without repeats, got ${JSON.stringify(options.metric)}`);
+    }
+    this.iouTypes = metrics as CocoIouType[];
     const md = options.proposalNums;
     if (md !== null && (md.length !== 3 || md.some((v) => !Number.isInteger(v) || v < 1))) {
       throw new ConfigError(`CocoMetric: proposalNums must be 3 positive integers, got ${JSON.stringify(md)}`);
@@ -124,39 +164,57 @@ export class CocoMetric implements Metric {
       if (p.kind !== 'det') throw new ConfigError(`CocoMetric: expected detection predictions, got '${p.kind}'`);
       const imgId = samples[i].imgId;
       if (imgId === undefined) throw new DataError(`CocoMetric: sample ${samples[i].imgPath} has no imgId (evaluate a COCO-format dataset)`);
-      this.results.push(...detectionsToCoco(p, imgId, catIds));
+      if (this.iouTypes.includes('bbox')) this.results.push(...detectionsToCoco(p, imgId, catIds));
+      if (this.iouTypes.includes('segm')) {
+        this.segmResults.push(...maskDetectionsToCoco(p, imgId, catIds, `image id ${imgId} (${samples[i].imgPath || 'in-memory image'})`));
+      }
     });
   }
 
-  /** The COCO results gathered so far. */
+  /** The COCO box results gathered so far. */
   get cocoResults(): readonly CocoDetection[] {
     return this.results;
   }
 
+  /** The COCO mask results (with `segmentation` RLEs) gathered so far. */
+  get cocoSegmResults(): readonly CocoDetection[] {
+    return this.segmResults;
+  }
+
   compute(): MetricValues {
+    const out: MetricValues = {};
+    this.lastEvals = {};
+    for (const iouType of this.iouTypes) Object.assign(out, this.computeOne(iouType));
+    this.lastEval = this.lastEvals[this.iouTypes[0]] ?? null;
+    return out;
+  }
+
+  private computeOne(iouType: CocoIouType): MetricValues {
     const gt = this.groundTruth();
     const { outfilePrefix, proposalNums, classwise } = this.options;
+    const results = iouType === 'bbox' ? this.results : this.segmResults;
     if (outfilePrefix !== null) {
-      const path = resolve(`${outfilePrefix}.bbox.json`);
+      const path = resolve(`${outfilePrefix}.${iouType}.json`);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, JSON.stringify(this.results));
+      writeFileSync(path, JSON.stringify(results));
     }
-    const result = evaluateCocoBbox(gt, this.results, proposalNums === null ? {} : { maxDets: proposalNums });
-    this.lastEval = result;
+    const result = evaluateCoco(gt, results, proposalNums === null ? {} : { maxDets: proposalNums }, iouType);
+    this.lastEvals[iouType] = result;
     const named = cocoStatsToMetrics(result.stats) as unknown as Record<string, number>;
     const out: MetricValues = {};
-    for (const key of ['bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l']) out[key] = named[key];
+    const key = (k: string): string => k.replace(/^bbox_/, `${iouType}_`);
+    for (const k of ['bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l']) out[key(k)] = named[k];
     if (proposalNums === null) {
-      for (const key of ['bbox_AR_1', 'bbox_AR_10', 'bbox_AR_100', 'bbox_AR_s', 'bbox_AR_m', 'bbox_AR_l']) out[key] = named[key];
+      for (const k of ['bbox_AR_1', 'bbox_AR_10', 'bbox_AR_100', 'bbox_AR_s', 'bbox_AR_m', 'bbox_AR_l']) out[key(k)] = named[k];
     } else {
       const [a, b, c] = [...result.params.maxDets];
-      const s = result.stats;
-      out[`bbox_AR@${a}`] = s[6];
-      out[`bbox_AR@${b}`] = s[7];
-      out[`bbox_AR@${c}`] = s[8];
-      out[`bbox_AR_s@${c}`] = s[9];
-      out[`bbox_AR_m@${c}`] = s[10];
-      out[`bbox_AR_l@${c}`] = s[11];
+      const st = result.stats;
+      out[`${iouType}_AR@${a}`] = st[6];
+      out[`${iouType}_AR@${b}`] = st[7];
+      out[`${iouType}_AR@${c}`] = st[8];
+      out[`${iouType}_AR_s@${c}`] = st[9];
+      out[`${iouType}_AR_m@${c}`] = st[10];
+      out[`${iouType}_AR_l@${c}`] = st[11];
     }
     if (classwise) {
       // mmdet: precision[:, :, k, 0, -1] (all IoUs and recalls, area 'all', the largest maxDets), mean of the values > -1.
@@ -178,7 +236,7 @@ export class CocoMetric implements Metric {
         const catId = result.params.catIds[ki];
         const label = catIds.indexOf(catId);
         const name = this.classNames[label] ?? String(catId);
-        out[`bbox_AP/${name}`] = count > 0 ? sum / count : null;
+        out[`${iouType}_AP/${name}`] = count > 0 ? sum / count : null;
       }
     }
     return out;
@@ -186,21 +244,22 @@ export class CocoMetric implements Metric {
 
   reset(): void {
     this.results = [];
+    this.segmResults = [];
   }
 }
 
 /** Registry entry of {@link CocoMetric}. */
 export const cocoMetricSpec: ComponentSpec<CocoMetricOptions, Metric, MetricContext> = {
   name: 'CocoMetric',
-  description: "COCO box AP/AR (mmdet's CocoMetric, pycocotools-exact): bbox_mAP, bbox_mAP_50, bbox_mAP_75, bbox_mAP_s/m/l, AR",
+  description: "COCO box and mask AP/AR (mmdet's CocoMetric, pycocotools-exact): bbox_mAP, bbox_mAP_50, ..., segm_mAP, segm_mAP_50, ..., AR",
   defaults: { annFile: null, metric: 'bbox', proposalNums: null, outfilePrefix: null, classwise: false },
   kinds: { annFile: ['string', 'null'], metric: ['string', 'array'], proposalNums: ['array', 'null'], outfilePrefix: ['string', 'null'] },
   docs: {
     annFile: "COCO annotation file (null: the evaluated dataset's)",
-    metric: "only 'bbox'",
+    metric: "'bbox', 'segm' or ['bbox', 'segm']",
     proposalNums: 'maxDets of the evaluation (null: pycocotools [1, 10, 100]; mmdet uses [100, 300, 1000])',
-    outfilePrefix: 'write the COCO results to <outfilePrefix>.bbox.json',
-    classwise: 'also report bbox_AP/<class> per class',
+    outfilePrefix: 'write the COCO results to <outfilePrefix>.bbox.json / .segm.json',
+    classwise: 'also report bbox_AP/<class> (segm_AP/<class>) per class',
   },
   build: (options, context) => new CocoMetric(options, context.classNames, options.annFile ?? context.annFile ?? null),
 };

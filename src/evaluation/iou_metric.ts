@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DataError, ShapeError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
+import { RANGES } from '../registry/options.js';
 import type { DataSample, LabelMap } from '../structures/data_sample.js';
 import type { Prediction } from '../structures/prediction.js';
 import { IoUAccumulator, segMetricsToJson } from '../metrics/segmentation/iou.js';
@@ -113,6 +114,7 @@ export const iouMetricSpec: ComponentSpec<IoUMetricOptions, Metric, MetricContex
   name: 'IoUMetric',
   description: "semantic segmentation mIoU/mAcc/aAcc and per-class IoU.<name>/Acc.<name> (mmseg's IoUMetric, fractions)",
   defaults: { ignoreIndex: 255 },
+  ranges: { ignoreIndex: RANGES.integer },
   docs: { ignoreIndex: 'label value excluded from every area' },
   build: (options, context) => new IoUMetric(options, context.classNames),
 };

@@ -4,7 +4,9 @@
  * centerness loss).
  */
 import { tf } from '../core/tf.js';
-import { assertSameShape } from './weight_reduce_loss.js';
+import { RANGES } from '../registry/options.js';
+import type { ComponentSpec } from '../registry/registry.js';
+import { assertSameShape, weightReduceLoss, type LossCallOptions } from './weight_reduce_loss.js';
 
 /**
  * `max(x, 0) − x·t + log(1 + e^−|x|)` with PyTorch's gradients
@@ -47,3 +49,44 @@ export function bceWithLogitsElementwise(logits: tf.Tensor, targets: tf.Tensor):
 export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
   return tf.tidy(() => bceWithLogitsElementwise(logits, targets).sum() as tf.Scalar);
 }
+
+/** Options of {@link BCEWithLogitsLoss}. */
+export interface BCEWithLogitsLossOptions {
+  /** Multiplier of the loss. Default 1. */
+  lossWeight: number;
+}
+
+/**
+ * Binary cross-entropy on logits with element weights and mmdet's `avg_factor`: mmdet's
+ * `CrossEntropyLoss(use_sigmoid=True)` (the RPN's objectness loss, one logit per anchor) and
+ * torchvision's `F.binary_cross_entropy_with_logits` (mean) on the sampled anchors.
+ */
+export class BCEWithLogitsLoss {
+  constructor(readonly options: BCEWithLogitsLossOptions) {}
+
+  /**
+   * @param logits any shape (RPN: `[B·N]` objectness logits).
+   * @param targets same shape, in [0, 1] (RPN: 1 for positive anchors, 0 else).
+   * @param call `weight` (RPN: 1 on sampled anchors, 0 elsewhere) and `avgFactor` (RPN: the
+   *   number of sampled anchors); without `avgFactor`, the (weighted) mean over all elements.
+   * @returns scalar.
+   */
+  forward(logits: tf.Tensor, targets: tf.Tensor, call: LossCallOptions = {}): tf.Scalar {
+    return tf.tidy(
+      () =>
+        weightReduceLoss(bceWithLogitsElementwise(logits, targets), call.weight ?? null, 'mean', call.avgFactor ?? null).mul(
+          this.options.lossWeight,
+        ) as tf.Scalar,
+    );
+  }
+}
+
+/** Registry entry of {@link BCEWithLogitsLoss}. */
+export const bceWithLogitsLossSpec: ComponentSpec<BCEWithLogitsLossOptions, BCEWithLogitsLoss, unknown> = {
+  name: 'BCEWithLogitsLoss',
+  description: "binary cross-entropy on logits (mmdet's CrossEntropyLoss with use_sigmoid=True), element weights, avg_factor",
+  defaults: { lossWeight: 1 },
+  ranges: { lossWeight: RANGES.nonNegative },
+  docs: { lossWeight: 'multiplier of the loss' },
+  build: (options) => new BCEWithLogitsLoss(options),
+};

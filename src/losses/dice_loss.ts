@@ -2,6 +2,7 @@ import { tf } from '../core/tf.js';
 import { ShapeError, formatShape } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import type { LogitLoss, LogitTarget } from './loss.js';
+import { RANGES } from '../registry/options.js';
 
 /** Options of {@link DiceLoss}. */
 export interface DiceLossOptions {
@@ -87,6 +88,7 @@ export const diceLossSpec: ComponentSpec<DiceLossOptions, DiceLoss, unknown> = {
   description: 'mmseg 1.x soft Dice loss on softmax probabilities (smooth, exponent, ignore index)',
   defaults: { smooth: 1, exponent: 2, lossWeight: 1, classWeight: null, ignoreIndex: 255, lossName: 'loss_dice' },
   kinds: { classWeight: ['array', 'null'], ignoreIndex: ['number', 'null'] },
+  ranges: { smooth: RANGES.nonNegative, exponent: RANGES.positive, lossWeight: RANGES.nonNegative, classWeight: RANGES.nonNegative, ignoreIndex: RANGES.integer },
   docs: {
     smooth: 'added to numerator and denominator',
     exponent: 'exponent of the denominator terms',

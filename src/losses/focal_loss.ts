@@ -17,6 +17,7 @@ import {
   type LossCallOptions,
   type LossReduction,
 } from './weight_reduce_loss.js';
+import { RANGES } from '../registry/options.js';
 
 /** α and γ of the focal loss. */
 export interface FocalParams {
@@ -122,6 +123,7 @@ export const focalLossSpec: ComponentSpec<FocalLossOptions, FocalLoss, unknown> 
   name: 'FocalLoss',
   description: 'sigmoid focal loss (RetinaNet/FCOS classification), mmdet semantics',
   defaults: { useSigmoid: true, gamma: 2, alpha: 0.25, reduction: 'mean', lossWeight: 1 },
+  ranges: { gamma: RANGES.nonNegative, alpha: RANGES.ratio, lossWeight: RANGES.nonNegative },
   docs: {
     useSigmoid: 'sigmoid classification (only true is supported)',
     gamma: 'focusing exponent γ',

@@ -14,6 +14,7 @@ import {
   type LossCallOptions,
   type LossReduction,
 } from './weight_reduce_loss.js';
+import { RANGES } from '../registry/options.js';
 
 function cols(boxes: tf.Tensor2D): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] {
   const [x1, y1, x2, y2] = tf.split(boxes, 4, 1);
@@ -110,6 +111,7 @@ export const giouLossSpec: ComponentSpec<GIoULossOptions, GIoULoss, unknown> = {
   name: 'GIoULoss',
   description: 'generalized-IoU box loss on x1,y1,x2,y2 boxes, mmdet semantics',
   defaults: { eps: 1e-6, reduction: 'mean', lossWeight: 1 },
+  ranges: { eps: RANGES.positive, lossWeight: RANGES.nonNegative },
   docs: {
     eps: 'lower bound of the union and the enclosing area',
     reduction: `reduction of the weighted loss: ${LOSS_REDUCTIONS.join(' | ')}`,

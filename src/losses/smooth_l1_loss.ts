@@ -18,6 +18,7 @@ import {
   type LossCallOptions,
   type LossReduction,
 } from './weight_reduce_loss.js';
+import { RANGES } from '../registry/options.js';
 
 /**
  * Element-wise |pred − target|.
@@ -120,6 +121,7 @@ export const l1LossSpec: ComponentSpec<L1LossOptions, L1Loss, unknown> = {
   name: 'L1Loss',
   description: 'L1 regression loss (RetinaNet box deltas), mmdet semantics',
   defaults: { reduction: 'mean', lossWeight: 1 },
+  ranges: { lossWeight: RANGES.nonNegative },
   docs: { reduction: REDUCTION_DOC, lossWeight: 'multiplier of the loss' },
   build: (options) => new L1Loss(options),
 };
@@ -129,6 +131,7 @@ export const smoothL1LossSpec: ComponentSpec<SmoothL1LossOptions, SmoothL1Loss, 
   name: 'SmoothL1Loss',
   description: 'smooth-L1 regression loss with threshold beta, mmdet semantics',
   defaults: { beta: 1, reduction: 'mean', lossWeight: 1 },
+  ranges: { beta: RANGES.positive, lossWeight: RANGES.nonNegative },
   docs: { beta: 'threshold β > 0 of the quadratic part', reduction: REDUCTION_DOC, lossWeight: 'multiplier of the loss' },
   build: (options) => new SmoothL1Loss(options),
 };

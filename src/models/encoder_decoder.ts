@@ -10,7 +10,7 @@ import type { Backbone, FeatureSpec } from '../backbones/backbone.js';
 import type { Neck } from '../necks/neck.js';
 import { isDecodeHead, type DecodeHead } from '../heads/segmentation/decode_head.js';
 import { resizeBilinear } from '../nn/functional/resize.js';
-import type { ComponentConfig } from '../registry/options.js';
+import { RANGES, type ComponentConfig } from '../registry/options.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { BACKBONES, HEADS, NECKS, type ModelContext } from '../registry/registries.js';
 import type { Batch, DataSample } from '../structures/data_sample.js';
@@ -379,6 +379,8 @@ export const encoderDecoderSpec: ComponentSpec<EncoderDecoderConfig, EncoderDeco
     testCfg: {
       defaults: { ...SEG_TEST_CFG_DEFAULTS },
       kinds: { cropSize: ['array', 'null'], stride: ['array', 'null'], scales: ['array', 'null'] },
+      choices: { mode: ['whole', 'slide'] },
+      ranges: { cropSize: RANGES.positiveInt, stride: RANGES.positiveInt, scales: RANGES.positive },
       docs: {
         mode: "'whole' or 'slide'",
         cropSize: 'slide window [h, w]',

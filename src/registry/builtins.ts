@@ -4,7 +4,8 @@
  * layouts, which need Node). Tools and tests import this module; external code
  * adds its own components to the same registries.
  */
-import { DATASETS, METRICS, TRANSFORMS } from './registries.js';
+import { DATASETS, HOOKS, METRICS, TRANSFORMS } from './registries.js';
+import { visualizationHookSpec } from '../engine/hooks/visualization_hook.js';
 import { registerPortableBuiltins } from './builtins_portable.js';
 import { accuracyMetricSpec } from '../evaluation/accuracy_metric.js';
 import { imageFolderSpec } from '../datasets/image_folder.js';
@@ -16,6 +17,7 @@ import { cocoDetectionSpec } from '../datasets/coco_detection.js';
 import { vitTimmLayout } from '../checkpoint/convert/vit_layouts.js';
 import { cocoMetricSpec } from '../evaluation/coco_metric.js';
 import { registerLayoutConverter } from '../checkpoint/convert/convert.js';
+import { rcnnTorchvisionLayout } from '../checkpoint/convert/rcnn_torchvision_layout.js';
 import { resnetTorchvisionLayout } from '../checkpoint/convert/resnet_layouts.js';
 import { iouMetricSpec } from '../evaluation/iou_metric.js';
 
@@ -36,7 +38,9 @@ export function registerBuiltins(): void {
   METRICS.register(iouMetricSpec);
   registerLayoutConverter(resnetTorchvisionLayout);
   METRICS.register(cocoMetricSpec);
+  HOOKS.register(visualizationHookSpec);
   registerLayoutConverter(vitTimmLayout);
+  registerLayoutConverter(rcnnTorchvisionLayout);
 }
 
 registerBuiltins();

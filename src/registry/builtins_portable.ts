@@ -4,8 +4,16 @@
  * transforms, optimizers and schedules. The browser build registers only these;
  * {@link registerBuiltins} (Node) adds datasets, file loading and metrics.
  */
-import { BACKBONES, HEADS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
+import { BACKBONES, HEADS, HOOKS, LOSSES, MODELS, NECKS, OPTIMIZERS, SCHEDULERS, TRANSFORMS } from './registries.js';
+import { checkpointHookSpec } from '../engine/hooks/checkpoint_hook.js';
+import { loggerHookSpec } from '../engine/hooks/logger_hook.js';
+import { progressBarHookSpec } from '../engine/hooks/progress_bar_hook.js';
+import { emaHookSpec } from '../engine/hooks/ema_hook.js';
+import { earlyStoppingHookSpec } from '../engine/hooks/early_stopping_hook.js';
 import { fpnSpec } from '../necks/fpn.js';
+import { rpnHeadSpec } from '../heads/detection/rpn/rpn_head.js';
+import { bceWithLogitsLossSpec } from '../losses/bce_with_logits.js';
+import { fasterRCNNSpec, maskRCNNSpec, twoStageDetectorSpec } from '../models/two_stage_detector.js';
 import { uperHeadSpec } from '../heads/segmentation/uper_head.js';
 import { fcnHeadSpec } from '../heads/segmentation/fcn_head.js';
 import { fpnHeadSpec } from '../heads/segmentation/fpn_head.js';
@@ -15,6 +23,8 @@ import { normalizeSpec } from '../datasets/transforms/normalize.js';
 import { resizeEdgeSpec, resizeSpec } from '../datasets/transforms/resize.js';
 import { centerCropSpec } from '../datasets/transforms/center_crop.js';
 import { colorJitterSpec } from '../datasets/transforms/color_jitter.js';
+import { randAugmentSpec } from '../datasets/transforms/rand_augment.js';
+import { randomErasingSpec } from '../datasets/transforms/random_erasing.js';
 import { padSpec } from '../datasets/transforms/pad.js';
 import { photoMetricDistortionSpec } from '../datasets/transforms/photo_metric_distortion.js';
 import { randomCropSpec } from '../datasets/transforms/random_crop.js';
@@ -36,6 +46,9 @@ import { fcosSpec, retinaNetSpec, singleStageDetectorSpec } from '../models/one_
 import { resNetSpec } from '../backbones/resnet/spec.js';
 import { hybridViTSpec } from '../backbones/hybrid/spec.js';
 import { encoderDecoderSpec } from '../models/encoder_decoder.js';
+import { shared2FCBBoxHeadSpec } from '../heads/detection/roi/shared2fc_bbox_head.js';
+import { fcnMaskHeadSpec } from '../heads/detection/roi/fcn_mask_head.js';
+import { standardRoIHeadSpec } from '../heads/detection/roi/standard_roi_head.js';
 
 let done = false;
 
@@ -44,6 +57,11 @@ export function registerPortableBuiltins(): void {
   if (done) return;
   done = true;
   BACKBONES.register(swinTransformerSpec);
+  HOOKS.register(checkpointHookSpec);
+  HOOKS.register(loggerHookSpec);
+  HOOKS.register(progressBarHookSpec);
+  HOOKS.register(emaHookSpec);
+  HOOKS.register(earlyStoppingHookSpec);
   HEADS.register(linearClsHeadSpec);
   NECKS.register(fpnSpec);
   HEADS.register(uperHeadSpec);
@@ -59,6 +77,8 @@ export function registerPortableBuiltins(): void {
   TRANSFORMS.register(randomResizedCropSpec);
   TRANSFORMS.register(randomFlipSpec);
   TRANSFORMS.register(colorJitterSpec);
+  TRANSFORMS.register(randAugmentSpec);
+  TRANSFORMS.register(randomErasingSpec);
   TRANSFORMS.register(photoMetricDistortionSpec);
   TRANSFORMS.register(randomResizeSpec);
   TRANSFORMS.register(randomCropSpec);
@@ -79,9 +99,17 @@ export function registerPortableBuiltins(): void {
   LOSSES.register(giouLossSpec);
   HEADS.register(retinaHeadSpec);
   HEADS.register(fcosHeadSpec);
+  HEADS.register(rpnHeadSpec);
+  LOSSES.register(bceWithLogitsLossSpec);
+  MODELS.register(twoStageDetectorSpec);
+  MODELS.register(fasterRCNNSpec);
+  MODELS.register(maskRCNNSpec);
   MODELS.register(retinaNetSpec);
   MODELS.register(fcosSpec);
   MODELS.register(singleStageDetectorSpec);
   BACKBONES.register(visionTransformerSpec);
   HEADS.register(vitClsHeadSpec);
+  HEADS.register(shared2FCBBoxHeadSpec);
+  HEADS.register(fcnMaskHeadSpec);
+  HEADS.register(standardRoIHeadSpec);
 }

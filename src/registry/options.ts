@@ -23,7 +23,8 @@ export type RegistryKind =
   | 'losses'
   | 'optimizers'
   | 'schedulers'
-  | 'metrics';
+  | 'metrics'
+  | 'hooks';
 
 /** An option whose value is a component config (`{type, ...}`), or a list of them. */
 export interface ChildOption {

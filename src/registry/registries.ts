@@ -13,6 +13,7 @@ import type { Loss } from '../losses/loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { OptimizerBuildContext } from '../optim/specs.js';
 import type { LrScheduler, SchedulerBuildContext } from '../optim/schedulers.js';
+import type { Hook } from '../engine/hooks/hook.js';
 import { Registry, registryOf } from './registry.js';
 import { setChildValidator } from './options.js';
 
@@ -53,5 +54,11 @@ export const OPTIMIZERS = new Registry<Optimizer, OptimizerBuildContext>('optimi
 export const SCHEDULERS = new Registry<LrScheduler, SchedulerBuildContext>('schedulers');
 /** Evaluation metrics. */
 export const METRICS = new Registry<Metric, MetricContext>('metrics');
+
+/** Build-time input of a runner hook (none: hooks see the runner when called). */
+export type HookContext = Record<string, never>;
+
+/** Runner hooks (checkpointing, logging, EMA, ...), ordered by priority; configs add their own with `customHooks`. */
+export const HOOKS = new Registry<Hook, HookContext>('hooks');
 
 setChildValidator((kind, config, path) => registryOf(kind).validate(config, path));

@@ -1,5 +1,5 @@
 /** What models predict for one image, in the frame of the original image. */
-import type { LabelMap } from './data_sample.js';
+import type { BitmapMasks, LabelMap } from './data_sample.js';
 
 /** A classifier's prediction. */
 export interface ClassPrediction {
@@ -26,6 +26,11 @@ export interface DetPrediction {
   scores: Float32Array;
   /** `[N]` contiguous class indices. */
   labels: Int32Array;
+  /**
+   * Instance segmentation: one binary mask per box, `N × oriH × oriW` (pasted into the
+   * original image and thresholded, as mmdet's `pred_instances.masks`); absent for box-only detectors.
+   */
+  masks?: BitmapMasks;
 }
 
 /** Any prediction. */

@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import type { HostImage } from '../datasets/image.js';
 
-export { blendLabelMap, segPalette } from './overlay.js';
+export { blendInstanceMasks, blendLabelMap, segPalette } from './overlay.js';
 
 /** Writes an RGB image as PNG, with an optional SVG overlay composited on top. */
 export async function writeRgbPng(path: string, data: Uint8Array, width: number, height: number, svg?: string): Promise<void> {

@@ -1,6 +1,6 @@
 /** Class palettes and label-map overlays on RGB pixels (no Node dependency: the browser demo draws with these too). */
 import type { HostImage } from '../datasets/image.js';
-import type { LabelMap } from '../structures/data_sample.js';
+import type { BitmapMasks, LabelMap } from '../structures/data_sample.js';
 
 /**
  * A class palette: fixed distinct colours for the first classes (0 black as
@@ -42,6 +42,38 @@ export function blendLabelMap(image: HostImage & { data: Uint8Array }, labels: L
     for (let k = 0; k < 3; k++) {
       const color = label === IGNORE || label >= numClasses ? 128 : palette[label * 3 + k];
       out[i * 3 + k] = Math.round((1 - alpha) * image.data[i * 3 + k] + alpha * color);
+    }
+  }
+  return out;
+}
+
+/**
+ * Blends instance masks into an image: inside mask `i`, `(1 − alpha)·image + alpha·colour`
+ * with the colour of class `labels[i]` (`segPalette(numClasses + 1)[labels[i] + 1]`, so no
+ * class is black). Masks listed later are drawn over earlier ones; `keep[i] === false` skips
+ * mask `i` (e.g. scores below the drawing threshold). Masks must have the image's size.
+ */
+export function blendInstanceMasks(
+  image: HostImage & { data: Uint8Array },
+  masks: BitmapMasks,
+  labels: ArrayLike<number>,
+  numClasses: number,
+  alpha = 0.5,
+  keep?: readonly boolean[],
+): Uint8Array {
+  const { width: w, height: h } = image;
+  if (masks.height !== h || masks.width !== w || masks.count !== labels.length) {
+    throw new Error(`blendInstanceMasks: ${masks.count} masks of ${masks.height}×${masks.width} for ${labels.length} labels on a ${h}×${w} image`);
+  }
+  const palette = segPalette(numClasses + 1);
+  const out = image.data.slice();
+  const n = w * h;
+  for (let m = 0; m < masks.count; m++) {
+    if (keep !== undefined && keep[m] === false) continue;
+    const c = (labels[m] + 1) * 3;
+    for (let i = 0; i < n; i++) {
+      if (masks.data[m * n + i] === 0) continue;
+      for (let k = 0; k < 3; k++) out[i * 3 + k] = Math.round((1 - alpha) * out[i * 3 + k] + alpha * palette[c + k]);
     }
   }
   return out;

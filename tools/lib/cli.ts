@@ -132,11 +132,15 @@ export async function setupTool(args: ParsedArgs, fallback: string | null = null
   return selectBackend({ requested: fallback ?? undefined, requestedBy: fallbackSource });
 }
 
-/** Loads, overrides and validates the config named by `--config`. */
+/**
+ * Loads, overrides and validates the config named by `--config`. An override of
+ * `trainCfg.maxIters` scales the schedule with it (see `scaleScheduleToLength`), said on stderr.
+ */
 export async function loadToolConfig(args: ParsedArgs): Promise<{ file: string; raw: Record<string, unknown>; config: RootConfig }> {
   registerBuiltins();
   const file = requireFlag(args, 'config');
-  const raw = await loadConfig(file, { cfgOptions: flagList(args, 'cfg-options') });
+  // Notes go to stderr, so that `print-config --json` prints only the JSON.
+  const raw = await loadConfig(file, { cfgOptions: flagList(args, 'cfg-options'), log: (line) => console.error(`densekit: ${line}`) });
   return { file, raw, config: validateConfig(raw, file) };
 }
 

@@ -1,8 +1,8 @@
 /**
  * ImageNet-1k in ImageFolder layout (`<dataRoot>/train/<wnid>/*.JPEG`,
- * `<dataRoot>/val/<wnid>/*.JPEG`), Swin's 224 pipelines. The official recipe
- * also uses RandAugment, mixup, cutmix and random erasing, which are not
- * implemented yet (see README).
+ * `<dataRoot>/val/<wnid>/*.JPEG`), Swin's 224 pipelines. The official recipe's
+ * RandAugment and random erasing (in place of ColorJitter) are added by
+ * `swin-t_in1k.ts`, its mixup/cutmix by `model.batchAugments` (see README).
  */
 const normalize = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
 

@@ -1,6 +1,6 @@
 import type { ComponentSpec } from '../../registry/registry.js';
 import type { BackboneContext } from '../../registry/registries.js';
-import { validateOptions } from '../../registry/options.js';
+import { validateOptions, type OptionsSchema } from '../../registry/options.js';
 import { resNetSpec } from '../resnet/spec.js';
 import { visionTransformerSpec } from '../vit/spec.js';
 import { HYBRID_DEFAULTS, HybridViT, type HybridViTOptions } from './hybrid_vit.js';
@@ -10,6 +10,9 @@ export const hybridViTSpec: ComponentSpec<HybridViTOptions, HybridViT, BackboneC
   name: 'HybridViT',
   description: 'ResNet stages → tokens of a ViT encoder (R50+ViT-B/16 design); multiscale stage1..stage4, featmap or tokens',
   defaults: HYBRID_DEFAULTS,
+  ranges: { cnnStages: { integer: true, min: 1, max: 4 } },
+  // The parts' options are checked at load time against their own schemas (and again when built).
+  sections: { cnn: resNetSpec as unknown as OptionsSchema<object>, vit: visionTransformerSpec as unknown as OptionsSchema<object> },
   docs: {
     cnn: 'ResNet options (depth, baseChannels, frozenStages, normEval, ...)',
     cnnStages: 'ResNet stages before the transformer (3: stride-16 tokens)',

@@ -1,6 +1,7 @@
 import type { ComponentSpec } from '../../registry/registry.js';
 import type { BackboneContext } from '../../registry/registries.js';
 import { RESNET_DEFAULTS, ResNet, type ResNetOptions } from './resnet.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Registry entry of {@link ResNet}. */
 export const resNetSpec: ComponentSpec<ResNetOptions, ResNet, BackboneContext> = {
@@ -10,6 +11,15 @@ export const resNetSpec: ComponentSpec<ResNetOptions, ResNet, BackboneContext> =
   kinds: {
     depth: ['number', 'null'],
     stemChannels: ['number', 'null'],
+  },
+  choices: { depth: [18, 34, 50, 101, 152] },
+  ranges: {
+    inChannels: RANGES.positiveInt,
+    stemChannels: RANGES.positiveInt,
+    baseChannels: RANGES.positiveInt,
+    numStages: { integer: true, min: 1, max: 4 },
+    outIndices: { integer: true, min: 0, max: 3 },
+    frozenStages: { integer: true, min: -1, max: 4 },
   },
   required: ['depth'],
   docs: {

@@ -1,6 +1,7 @@
 import type { ComponentSpec } from '../../registry/registry.js';
 import type { BackboneContext } from '../../registry/registries.js';
 import { VIT_DEFAULTS, VisionTransformer, type VisionTransformerOptions } from './vision_transformer.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Registry entry of {@link VisionTransformer}. */
 export const visionTransformerSpec: ComponentSpec<VisionTransformerOptions, VisionTransformer, BackboneContext> = {
@@ -14,6 +15,21 @@ export const visionTransformerSpec: ComponentSpec<VisionTransformerOptions, Visi
     numHeads: ['number', 'null'],
     imgSize: ['number', 'array'],
     pyramidChannels: ['number', 'null'],
+  },
+  ranges: {
+    embedDim: RANGES.positiveInt,
+    depth: RANGES.positiveInt,
+    numHeads: RANGES.positiveInt,
+    inChannels: RANGES.positiveInt,
+    patchSize: RANGES.positiveInt,
+    imgSize: RANGES.positiveInt,
+    mlpRatio: RANGES.positive,
+    dropRate: RANGES.ratio,
+    attnDropRate: RANGES.ratio,
+    dropPathRate: RANGES.ratio,
+    outIndices: RANGES.integer,
+    pyramidChannels: RANGES.positiveInt,
+    frozenStages: { integer: true, min: -1 },
   },
   docs: {
     arch: "preset 'vit-tiny' | 'vit-small' | 'vit-base' | 'deit-tiny' | 'deit-small' | 'deit-base' (patch 16); explicit embedDim/depth/numHeads override it",

@@ -1,8 +1,9 @@
 /**
  * Renders one synthetic "shapes" scene: a textured background with one to
  * three non-overlapping, non-touching filled shapes (rectangle = 1,
- * ellipse = 2, triangle = 3) of random colour, together with its semantic
- * label map and per-object COCO-style annotations.
+ * ellipse = 2, triangle = 3) of random colour — or, with `overlap`, two to
+ * five shapes of 1/6 to 1/2 of the image that occlude each other — together
+ * with its semantic label map and per-object COCO-style annotations.
  */
 import { Prng } from './prng.js';
 import { renderBackground, type FloatRgbImage } from './scene_background.js';
@@ -39,7 +40,16 @@ export interface ShapesSceneOptions {
    * learnable in minutes on a CPU (see the README); `false` gives the shape-only set.
    */
   classColours?: boolean;
+  /**
+   * Let shapes overlap: later shapes occlude earlier ones, and every object keeps at
+   * least {@link MIN_VISIBLE} of its pixels visible. Changes the defaults to 2–5
+   * objects of `round(size / 6)` to `round(size / 2)` pixels, margin 0. Default `false`.
+   */
+  overlap?: boolean;
 }
+
+/** Smallest visible share of an object's own pixels in an `overlap` scene. */
+export const MIN_VISIBLE = 0.4;
 
 /** One object of a scene, in COCO conventions. */
 export interface SceneObject {
@@ -49,8 +59,10 @@ export interface SceneObject {
   bbox: [number, number, number, number];
   /** Number of pixels of the object in the label map. */
   area: number;
-  /** Outline, flat `[x0, y0, x1, y1, ...]` in continuous pixel coordinates. */
+  /** Outline, flat `[x0, y0, x1, y1, ...]` in continuous pixel coordinates (of the whole shape, occluded parts included). */
   polygon: number[];
+  /** Whether a later shape hides part of it (only in `overlap` scenes); then `instanceMap` holds its visible pixels. */
+  occluded: boolean;
 }
 
 /** A rendered scene. */
@@ -139,6 +151,42 @@ function block(mask: ShapeMask, blocked: Uint8Array, size: number, margin: numbe
   }
 }
 
+/** Whether drawing `mask` on top would leave an earlier object less than {@link MIN_VISIBLE} of its pixels. */
+function hidesTooMuch(mask: ShapeMask, instanceMap: Uint8Array, ownPixels: readonly number[]): boolean {
+  const hidden = new Map<number, number>();
+  for (const p of mask.pixels) {
+    const id = instanceMap[p];
+    if (id !== 0) hidden.set(id, (hidden.get(id) ?? 0) + 1);
+  }
+  if (hidden.size === 0) return false;
+  const visible = new Array<number>(ownPixels.length).fill(0);
+  for (const id of instanceMap) if (id !== 0) visible[id - 1]++;
+  for (const [id, n] of hidden) if (visible[id - 1] - n < MIN_VISIBLE * ownPixels[id - 1]) return true;
+  return false;
+}
+
+/** Sets each object's `bbox` and `area` to its visible pixels in `instanceMap`. */
+function visibleBoxes(objects: SceneObject[], instanceMap: Uint8Array, size: number): void {
+  const box = objects.map(() => [size, size, -1, -1, 0]);
+  for (let p = 0; p < instanceMap.length; p++) {
+    const id = instanceMap[p];
+    if (id === 0) continue;
+    const b = box[id - 1];
+    const x = p % size;
+    const y = (p - x) / size;
+    b[0] = Math.min(b[0], x);
+    b[1] = Math.min(b[1], y);
+    b[2] = Math.max(b[2], x);
+    b[3] = Math.max(b[3], y);
+    b[4]++;
+  }
+  objects.forEach((o, i) => {
+    const [x0, y0, x1, y1, n] = box[i];
+    o.bbox = [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
+    o.area = n;
+  });
+}
+
 /**
  * Paints `shape` onto `img` with anti-aliased edges (4×4 supersampled
  * coverage), a random linear shading and per-pixel noise.
@@ -193,15 +241,19 @@ function toBytes(img: FloatRgbImage): Uint8Array {
  * Renders one scene (see {@link ShapesSceneOptions} for defaults). Shapes are
  * placed by rejection sampling on their masks dilated by `margin`, so they
  * neither overlap nor touch; each object's `bbox` and `area` are computed
- * from exactly the pixels carrying its class in `labelMap`.
+ * from exactly the pixels carrying its class in `labelMap`. With `overlap`,
+ * a placement is rejected only when it would leave an earlier object less
+ * than {@link MIN_VISIBLE} visible, and `bbox`/`area` are those of the
+ * object's visible pixels (`instanceMap`).
  */
 export function renderShapesScene(options: ShapesSceneOptions = {}): ShapesScene {
   const size = options.size ?? 96;
-  const minObjects = options.minObjects ?? 1;
-  const maxObjects = options.maxObjects ?? 3;
-  const minSize = options.minShapeSize ?? Math.max(4, Math.round(size / 5));
-  const maxSize = options.maxShapeSize ?? Math.max(minSize, Math.round(size * 0.52));
-  const margin = options.margin ?? 2;
+  const overlap = options.overlap ?? false;
+  const minObjects = options.minObjects ?? (overlap ? 2 : 1);
+  const maxObjects = options.maxObjects ?? (overlap ? 5 : 3);
+  const minSize = options.minShapeSize ?? Math.max(4, Math.round(size / (overlap ? 6 : 5)));
+  const maxSize = options.maxShapeSize ?? Math.max(minSize, Math.round(size * (overlap ? 0.5 : 0.52)));
+  const margin = options.margin ?? (overlap ? 0 : 2);
   const classColours = options.classColours ?? true;
   if (!Number.isInteger(size) || size < 16) throw new Error(`renderShapesScene: size must be an integer >= 16, got ${size}`);
   if (minObjects < 1 || maxObjects < minObjects) {
@@ -214,6 +266,8 @@ export function renderShapesScene(options: ShapesSceneOptions = {}): ShapesScene
   const instanceMap = new Uint8Array(size * size);
   const blocked = new Uint8Array(size * size);
   const objects: SceneObject[] = [];
+  /** Own pixel count of each object (overlap scenes). */
+  const ownPixels: number[] = [];
   const wanted = rng.int(minObjects, maxObjects);
 
   for (let k = 0; k < wanted; k++) {
@@ -224,19 +278,24 @@ export function renderShapesScene(options: ShapesSceneOptions = {}): ShapesScene
       const shape = sampleShape(rng, label, size, minSize, hi);
       if (!shape) continue;
       const mask = rasterizeShape(shape, size);
-      if (!mask || mask.pixels.length < 0.3 * minSize * minSize || collides(mask, blocked)) continue;
-      block(mask, blocked, size, margin);
+      if (!mask || mask.pixels.length < 0.3 * minSize * minSize) continue;
+      if (overlap ? hidesTooMuch(mask, instanceMap, ownPixels) : collides(mask, blocked)) continue;
+      if (!overlap) block(mask, blocked, size, margin);
       const id = objects.length + 1;
       for (const p of mask.pixels) {
+        const under = instanceMap[p];
+        if (under !== 0) objects[under - 1].occluded = true;
         labelMap[p] = label;
         instanceMap[p] = id;
       }
+      ownPixels.push(mask.pixels.length);
       const colour = classColours ? classColour(rng, label) : contrastingColour(rng, meanColour(img, mask.pixels));
       paintShape(rng, img, shape, colour);
-      objects.push({ label, bbox: mask.bbox, area: mask.pixels.length, polygon: shape.polygon });
+      objects.push({ label, bbox: mask.bbox, area: mask.pixels.length, polygon: shape.polygon, occluded: false });
       break;
     }
   }
+  if (overlap) visibleBoxes(objects, instanceMap, size);
   if (objects.length < minObjects) {
     throw new Error(`renderShapesScene: could not place ${minObjects} shape(s) in a ${size}px image (seed ${options.seed ?? 0})`);
   }

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { encodeGrayPng, encodeJpeg } from './image_io.js';
 import { deriveSeed } from './prng.js';
 import { renderShapesScene, SHAPE_CLASS_NAMES, type ShapesScene } from './shapes_scene.js';
+import type { CompressedRle } from '../../structures/mask/coco_mask_api.js';
+import { rleEncodeRowMajor, rleToString } from '../../structures/mask/rle.js';
 
 /** Options of {@link writeShapesDataset}. */
 export interface ShapesDatasetOptions {
@@ -23,6 +25,11 @@ export interface ShapesDatasetOptions {
   jpegQuality?: number;
   /** Class-specific hue sectors for the shape colours (see `ShapesSceneOptions.classColours`). Default `true`. */
   classColours?: boolean;
+  /**
+   * Overlapping shapes of 1/6 to 1/2 of the image, 2–5 per scene (see `ShapesSceneOptions.overlap`);
+   * occluded objects get an RLE of their visible pixels. Default `false`.
+   */
+  overlap?: boolean;
 }
 
 /** A COCO `images` entry. */
@@ -33,7 +40,7 @@ export interface CocoImage {
   height: number;
 }
 
-/** A COCO `annotations` entry (polygon segmentation, never crowd). */
+/** A COCO `annotations` entry (never crowd). */
 export interface CocoAnnotation {
   id: number;
   image_id: number;
@@ -43,8 +50,11 @@ export interface CocoAnnotation {
   /** Pixel count of the object. */
   area: number;
   iscrowd: 0;
-  /** One polygon, flat `[x0, y0, x1, y1, ...]`. */
-  segmentation: number[][];
+  /**
+   * One polygon, flat `[x0, y0, x1, y1, ...]`; for an occluded object of an `overlap` set,
+   * the compressed RLE of its visible pixels.
+   */
+  segmentation: number[][] | CompressedRle;
 }
 
 /** A COCO `categories` entry. */
@@ -135,8 +145,14 @@ function cocoAnnotations(scene: ShapesScene, imageId: number, firstId: number): 
     bbox: [...o.bbox],
     area: o.area,
     iscrowd: 0,
-    segmentation: [[...o.polygon]],
+    segmentation: o.occluded ? visibleRle(scene, i + 1) : [[...o.polygon]],
   }));
+}
+
+/** Compressed RLE of the pixels of instance `id` in the scene's instance map. */
+function visibleRle(scene: ShapesScene, id: number): CompressedRle {
+  const mask = scene.instanceMap.map((v) => (v === id ? 1 : 0));
+  return { size: [scene.height, scene.width], counts: rleToString(rleEncodeRowMajor(mask, scene.height, scene.width).counts) };
 }
 
 /** Writes one split in both layouts. */
@@ -147,6 +163,7 @@ async function writeSplit(
   seed: number,
   quality: number,
   classColours: boolean,
+  overlap: boolean,
   links: { all: boolean },
 ): Promise<ShapesSplitSummary> {
   const adeImageDir = path.join(root, 'images', spec.ade);
@@ -160,7 +177,7 @@ async function writeSplit(
 
   for (let start = 0; start < spec.count; start += BATCH) {
     const indices = Array.from({ length: Math.min(BATCH, spec.count - start) }, (_, k) => start + k);
-    const scenes = indices.map((i) => renderShapesScene({ size, seed: deriveSeed(seed, spec.key, i), classColours }));
+    const scenes = indices.map((i) => renderShapesScene({ size, seed: deriveSeed(seed, spec.key, i), classColours, overlap }));
     await Promise.all(
       indices.map(async (i, k) => {
         const scene = scenes[k]!;
@@ -210,12 +227,13 @@ export async function writeShapesDataset(root: string, options: ShapesDatasetOpt
   const seed = options.seed ?? 0;
   const quality = options.jpegQuality ?? 95;
   const classColours = options.classColours ?? true;
+  const overlap = options.overlap ?? false;
   for (const [k, v] of [['numTrain', numTrain], ['numVal', numVal]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`writeShapesDataset: ${k} must be a non-negative integer, got ${v}`);
   }
   const absRoot = path.resolve(root);
   const links = { all: true };
-  const train = await writeSplit(absRoot, { key: 'train', ade: 'training', coco: 'train2017', count: numTrain }, size, seed, quality, classColours, links);
-  const val = await writeSplit(absRoot, { key: 'val', ade: 'validation', coco: 'val2017', count: numVal }, size, seed, quality, classColours, links);
+  const train = await writeSplit(absRoot, { key: 'train', ade: 'training', coco: 'train2017', count: numTrain }, size, seed, quality, classColours, overlap, links);
+  const val = await writeSplit(absRoot, { key: 'val', ade: 'validation', coco: 'val2017', count: numVal }, size, seed, quality, classColours, overlap, links);
   return { root: absRoot, size, seed, classes: [...SHAPE_CLASS_NAMES], hardLinked: links.all, train, val };
 }

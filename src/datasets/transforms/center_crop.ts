@@ -2,6 +2,7 @@ import type { ComponentSpec } from '../../registry/registry.js';
 import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { cropResults } from './geometry.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link CenterCrop}. */
 export interface CenterCropOptions {
@@ -39,6 +40,7 @@ export const centerCropSpec: ComponentSpec<CenterCropOptions, Transform, unknown
   description: 'crop the centre to a fixed size',
   defaults: { cropSize: 224 },
   kinds: { cropSize: ['number', 'array'] },
+  ranges: { cropSize: RANGES.positiveInt },
   docs: { cropSize: 'size, or [width, height]' },
   build: (options) => new CenterCrop(options),
 };

@@ -10,6 +10,12 @@ import { IGNORE_LABEL } from './geometry.js';
 export interface LoadAnnotationsOptions {
   /** Override the sample's `reduceZeroLabel` (null: use the sample's, default false). Default null. */
   reduceZeroLabel: boolean | null;
+  /**
+   * Require instance masks on detection samples (mmdet's `with_mask=True`). The masks
+   * themselves are read by the dataset (`CocoDetection` `withMask: true`); this only checks
+   * that they are there, one per box. Default false.
+   */
+  withMask?: boolean;
 }
 
 /**
@@ -35,7 +41,9 @@ export function reduceZeroLabel(m: LabelMap): LabelMap {
  *
  * Must follow `LoadImageFromFile` and precede geometric transforms: the label
  * map must have the decoded image's size. Samples without `segMapPath`
- * (detection: boxes are already in the sample; classification) pass unchanged.
+ * (detection: boxes, and masks with the dataset's `withMask`, are already in
+ * the sample; classification) pass unchanged, except that `withMask: true`
+ * checks a detection sample has one instance mask per box.
  *
  * @throws DataError naming the file for RGB label PNGs, a size mismatch (both
  *   files and sizes) and out-of-range values (the value).
@@ -43,10 +51,21 @@ export function reduceZeroLabel(m: LabelMap): LabelMap {
 export class LoadAnnotations implements Transform {
   readonly name = 'LoadAnnotations';
 
-  constructor(readonly options: LoadAnnotationsOptions = { reduceZeroLabel: null }) {}
+  constructor(readonly options: LoadAnnotationsOptions = { reduceZeroLabel: null, withMask: false }) {}
 
   async apply(results: PipelineResults): Promise<PipelineResults> {
     const s = results.sample;
+    if (this.options.withMask === true && s.gtInstances !== undefined) {
+      const masks = s.gtInstances.masks;
+      const boxes = s.gtInstances.labels.length;
+      if (masks === undefined || masks.count !== boxes) {
+        throw new DataError(
+          `LoadAnnotations withMask: sample ${s.imgPath || '(in memory)'}${s.imgId === undefined ? '' : ` (image id ${s.imgId})`} has ` +
+            `${masks === undefined ? 'no instance masks' : `${masks.count} masks for ${boxes} boxes`}; set withMask: true on the dataset ` +
+            '(CocoDetection reads the masks)',
+        );
+      }
+    }
     if (s.segMapPath === undefined) return results;
     const img = requireImage(results, this.name);
     const path = s.segMapPath;
@@ -81,9 +100,9 @@ export class LoadAnnotations implements Transform {
 /** Registry entry of {@link LoadAnnotations}. */
 export const loadAnnotationsSpec: ComponentSpec<LoadAnnotationsOptions, Transform, unknown> = {
   name: 'LoadAnnotations',
-  description: 'load the label PNG (class indices) of a segmentation sample; no-op for detection samples',
-  defaults: { reduceZeroLabel: null },
+  description: 'load the label PNG (class indices) of a segmentation sample; for detection samples only checks masks (withMask)',
+  defaults: { reduceZeroLabel: null, withMask: false },
   kinds: { reduceZeroLabel: ['boolean', 'null'] },
-  docs: { reduceZeroLabel: "override the dataset's reduceZeroLabel (null: keep)" },
+  docs: { reduceZeroLabel: "override the dataset's reduceZeroLabel (null: keep)", withMask: 'require one instance mask per box (read by the dataset with withMask)' },
   build: (options) => new LoadAnnotations(options),
 };

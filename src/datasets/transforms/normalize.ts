@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import type { ComponentSpec } from '../../registry/registry.js';
+import { RANGES } from '../../registry/options.js';
 import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 
@@ -44,6 +45,7 @@ export const normalizeSpec: ComponentSpec<NormalizeOptions, Transform, unknown> 
   name: 'Normalize',
   description: 'subtract mean and divide by std per RGB channel (image becomes float32)',
   defaults: { mean: IMAGENET_MEAN, std: IMAGENET_STD },
+  ranges: { std: RANGES.positive },
   docs: { mean: 'RGB mean on the 0..255 scale', std: 'RGB std on the 0..255 scale' },
   build: (options) => new Normalize(options),
 };

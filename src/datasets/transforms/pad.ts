@@ -4,6 +4,8 @@ import { padImage } from '../image.js';
 import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { sizePair } from './sampling.js';
+import { padMasks } from './mask_geometry.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link Pad}. Give `size`, or `sizeDivisor` and/or `padToSquare`. */
 export interface PadOptions {
@@ -20,9 +22,10 @@ export interface PadOptions {
 }
 
 /**
- * Pads image and label map at the bottom and right (mmcv's `Pad`, constant
- * mode): to a fixed `size`, or to the next multiple of `sizeDivisor` (after an
- * optional pad to square). Boxes are unchanged (they are anchored top-left).
+ * Pads image, label map and instance masks at the bottom and right (mmcv's
+ * `Pad`, constant mode; masks with 0 as mmdet's `pad_val['masks']`): to a fixed
+ * `size`, or to the next multiple of `sizeDivisor` (after an optional pad to
+ * square). Boxes are unchanged (they are anchored top-left).
  * Sets `sample.padShape`; `sample.imgShape` keeps the unpadded size. An image
  * larger than a fixed `size` is an error (mmcv asserts too).
  *
@@ -71,6 +74,8 @@ export class Pad implements Transform {
       const seg = padImage({ data: s.gtSemSeg.data, height: s.gtSemSeg.height, width: s.gtSemSeg.width, channels: 1 }, ph, pw, this.options.segPadVal);
       s.gtSemSeg = { data: seg.data as Uint8Array, height: ph, width: pw };
     }
+    const masks = s.gtInstances?.masks;
+    if (s.gtInstances !== undefined && masks !== undefined) s.gtInstances = { ...s.gtInstances, masks: padMasks(masks, ph, pw) };
     s.padShape = [ph, pw];
     return results;
   }
@@ -82,6 +87,7 @@ export const padSpec: ComponentSpec<PadOptions, Transform, unknown> = {
   description: 'pad image (0) and label map (255) at the bottom/right to a fixed size or a multiple',
   defaults: { size: null, sizeDivisor: null, padToSquare: false, padVal: 0, segPadVal: 255 },
   kinds: { size: ['number', 'array', 'null'], sizeDivisor: ['number', 'null'] },
+  ranges: { size: RANGES.positiveInt, sizeDivisor: RANGES.positiveInt },
   docs: {
     size: '[height, width] (or one number), or null',
     sizeDivisor: 'pad to multiples of this, or null',

@@ -6,6 +6,7 @@ import type { HostImage } from '../image.js';
 import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { isPair } from './sampling.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link PhotoMetricDistortion}. */
 export interface PhotoMetricDistortionOptions {
@@ -139,6 +140,7 @@ export const photoMetricDistortionSpec: ComponentSpec<PhotoMetricDistortionOptio
   name: 'PhotoMetricDistortion',
   description: 'random brightness, contrast, saturation and hue, each with probability 0.5 (mmseg/mmdet)',
   defaults: { brightnessDelta: 32, contrastRange: [0.5, 1.5], saturationRange: [0.5, 1.5], hueDelta: 18 },
+  ranges: { brightnessDelta: RANGES.nonNegative, contrastRange: RANGES.nonNegative, saturationRange: RANGES.nonNegative, hueDelta: RANGES.nonNegative },
   docs: {
     brightnessDelta: 'max brightness shift on the 0..255 scale',
     contrastRange: '[min, max] contrast factor',

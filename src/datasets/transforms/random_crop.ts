@@ -6,6 +6,7 @@ import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { cropResults, IGNORE_LABEL } from './geometry.js';
 import { sizePair } from './sampling.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link RandomCrop}. */
 export interface RandomCropOptions {
@@ -134,6 +135,7 @@ export const randomCropSpec: ComponentSpec<RandomCropOptions, Transform, unknown
   description: 'random crop of image, label map and boxes (mmseg catMaxRatio, mmdet box rules)',
   defaults: { cropSize: [512, 512], catMaxRatio: 1, ignoreIndex: IGNORE_LABEL, allowNegativeCrop: false },
   kinds: { cropSize: ['number', 'array'] },
+  ranges: { cropSize: RANGES.positiveInt, catMaxRatio: { min: 0, max: 1, minExclusive: true }, ignoreIndex: RANGES.integer },
   docs: {
     cropSize: '[height, width], or one number',
     catMaxRatio: 'max share of one class in the crop (1 = off)',

@@ -5,6 +5,7 @@ import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { flipResults } from './geometry.js';
 import { pickIndex } from './sampling.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link RandomFlip}. */
 export interface RandomFlipOptions {
@@ -84,6 +85,7 @@ export const randomFlipSpec: ComponentSpec<RandomFlipOptions, Transform, unknown
   description: 'randomly flip image, label map and boxes (mmcv semantics)',
   defaults: { prob: 0.5, direction: 'horizontal' },
   kinds: { prob: ['number', 'array'], direction: ['string', 'array'] },
+  ranges: { prob: RANGES.ratio },
   docs: {
     prob: 'flip probability, or one per direction',
     direction: "'horizontal', 'vertical', 'diagonal', or a list of them",

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import type { ComponentSpec } from '../../registry/registry.js';
+import { RANGES } from '../../registry/options.js';
 import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { resizeResults } from './geometry.js';
@@ -94,6 +95,7 @@ export const randomResizeSpec: ComponentSpec<RandomResizeOptions, Transform, unk
   description: 'resize image, label map and boxes to a random scale (mmcv RandomResize / RandomChoiceResize)',
   defaults: { scale: [2048, 512], ratioRange: [0.5, 2.0], scaleMode: 'range', keepRatio: true },
   kinds: { ratioRange: ['array', 'null'] },
+  ranges: { ratioRange: RANGES.positive },
   docs: {
     scale: '[width, height], or a list of [width, height]',
     ratioRange: '[lo, hi] multiplier of a single scale, or null',

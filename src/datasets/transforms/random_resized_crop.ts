@@ -5,6 +5,7 @@ import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { cropResults, resizeResults } from './geometry.js';
 import { isPair, roundHalfEven, sizePair } from './sampling.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link RandomResizedCrop}. */
 export interface RandomResizedCropOptions {
@@ -90,6 +91,7 @@ export const randomResizedCropSpec: ComponentSpec<RandomResizedCropOptions, Tran
   description: 'crop a random area/aspect ratio and resize it to a fixed size (torchvision semantics)',
   defaults: { size: 224, scale: [0.08, 1], ratio: [3 / 4, 4 / 3], maxAttempts: 10 },
   kinds: { size: ['number', 'array'] },
+  ranges: { size: RANGES.positiveInt, scale: { min: 0, max: 1, minExclusive: true }, ratio: RANGES.positive, maxAttempts: RANGES.positiveInt },
   docs: {
     size: 'output size, or [height, width]',
     scale: '[min, max] crop area as a fraction of the image area',

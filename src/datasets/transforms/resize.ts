@@ -3,6 +3,7 @@ import type { ComponentSpec } from '../../registry/registry.js';
 import type { PipelineResults, Transform } from './transform.js';
 import { requireImage } from './transform.js';
 import { resizeResults } from './geometry.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link Resize}. */
 export interface ResizeOptions {
@@ -45,6 +46,7 @@ export const resizeSpec: ComponentSpec<ResizeOptions, Transform, unknown> = {
   name: 'Resize',
   description: 'resize image, label map and boxes to [width, height], optionally keeping the aspect ratio',
   defaults: { scale: [224, 224], keepRatio: true },
+  ranges: { scale: RANGES.positiveInt },
   docs: { scale: '[width, height]', keepRatio: 'fit long side to max(scale) and short side to min(scale)' },
   build: (options) => new Resize(options),
 };
@@ -79,6 +81,7 @@ export const resizeEdgeSpec: ComponentSpec<ResizeEdgeOptions, Transform, unknown
   name: 'ResizeEdge',
   description: 'resize so the short (or long) edge has a given length, keeping the ratio',
   defaults: { scale: 256, edge: 'short' },
+  ranges: { scale: RANGES.positiveInt },
   docs: { scale: 'edge length in pixels', edge: "'short' or 'long'" },
   build: (options) => new ResizeEdge(options),
 };

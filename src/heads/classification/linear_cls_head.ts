@@ -4,7 +4,7 @@ import { Module } from '../../nn/module.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { Dropout } from '../../nn/layers/dropout.js';
 import type { FeatureSpec } from '../../backbones/backbone.js';
-import type { ComponentConfig } from '../../registry/options.js';
+import { RANGES, type ComponentConfig } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
 import { asLogitLoss, type LogitLoss } from '../../losses/loss.js';
@@ -74,6 +74,7 @@ export const linearClsHeadSpec: ComponentSpec<LinearClsHeadOptions, LinearClsHea
   description: 'global average pooling + linear classifier',
   defaults: { numClasses: null, inFeature: null, dropout: 0, loss: { type: 'CrossEntropyLoss' } },
   kinds: { numClasses: ['number', 'null'], inFeature: ['string', 'null'] },
+  ranges: { numClasses: RANGES.positiveInt, dropout: RANGES.ratio },
   children: { loss: { registry: 'losses' } },
   docs: {
     numClasses: 'number of classes (null: from the dataset)',

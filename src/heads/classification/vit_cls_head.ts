@@ -7,7 +7,7 @@ import { Dropout } from '../../nn/layers/dropout.js';
 import type { FeatureSpec } from '../../backbones/backbone.js';
 import { VIT_LN_EPS } from '../../backbones/vit/block.js';
 import { initVitLinears, tokenLayoutOf, type TokenLayout } from '../../backbones/vit/vision_transformer.js';
-import type { ComponentConfig } from '../../registry/options.js';
+import { RANGES, type ComponentConfig } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
 import { asLogitLoss, type LogitLoss } from '../../losses/loss.js';
@@ -164,6 +164,7 @@ export const vitClsHeadSpec: ComponentSpec<VisionTransformerClsHeadOptions, Visi
   description: "ViT/DeiT head: class token (or mean of patch tokens) + linear classifier; DeiT's distillation head averaged at inference",
   defaults: { numClasses: null, inFeature: null, pool: 'cls', fcNorm: false, dropout: 0, loss: { type: 'CrossEntropyLoss' } },
   kinds: { numClasses: ['number', 'null'], inFeature: ['string', 'null'] },
+  ranges: { numClasses: RANGES.positiveInt, dropout: RANGES.ratio },
   children: { loss: { registry: 'losses' } },
   docs: {
     numClasses: 'number of classes (null: from the dataset)',

@@ -12,7 +12,7 @@ import type { FeatureSpec } from '../../backbones/backbone.js';
 import { Module, ModuleList, type Parameter } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { ConvModule, parseNormCfg, type NormCfg } from '../../nn/layers/conv_module.js';
-import type { ComponentConfig, OptionsSchema } from '../../registry/options.js';
+import { RANGES, type ComponentConfig, type OptionsSchema } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import type { HeadContext } from '../../registry/registries.js';
 import type { LossDict } from '../../structures/loss_dict.js';
@@ -401,6 +401,7 @@ export const fcosHeadSpec: ComponentSpec<FCOSHeadOptions, FCOSHead, HeadContext>
     normCfg: ['object', 'null'],
     trainCfg: ['object', 'null'],
   },
+  ranges: { numClasses: RANGES.positiveInt, featChannels: RANGES.positiveInt, stackedConvs: RANGES.nonNegativeInt, strides: RANGES.positiveInt, centerSampleRadius: RANGES.positive },
   children: { lossCls: { registry: 'losses' }, lossBbox: { registry: 'losses' } },
   sections: {
     lossCenterness: { defaults: { type: 'CrossEntropyLoss', useSigmoid: true, lossWeight: 1 } } as OptionsSchema<object>,

@@ -14,7 +14,7 @@ import type { FeatureSpec } from '../../backbones/backbone.js';
 import { ModuleList } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { ConvModule, parseNormCfg, type NormCfg } from '../../nn/layers/conv_module.js';
-import type { ComponentConfig, OptionsSchema } from '../../registry/options.js';
+import { RANGES, type ComponentConfig, type OptionsSchema } from '../../registry/options.js';
 import type { ComponentSpec } from '../../registry/registry.js';
 import type { HeadContext } from '../../registry/registries.js';
 import type { LossDict } from '../../structures/loss_dict.js';
@@ -469,6 +469,7 @@ export const retinaHeadSpec: ComponentSpec<RetinaHeadOptions, RetinaHead, HeadCo
     testCfg: DENSE_TEST_CFG_SCHEMA.defaults,
   },
   kinds: { numClasses: ['number', 'null'], normCfg: ['object', 'null'] },
+  ranges: { numClasses: RANGES.positiveInt, featChannels: RANGES.positiveInt, stackedConvs: RANGES.nonNegativeInt },
   children: { lossCls: { registry: 'losses' }, lossBbox: { registry: 'losses' } },
   sections: {
     anchorGenerator: ANCHOR_GENERATOR_SCHEMA as OptionsSchema<object>,

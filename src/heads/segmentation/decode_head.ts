@@ -11,7 +11,7 @@ import { Module } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { initConv, parseActCfg, parseNormCfg, type ActCfg, type NormCfg } from '../../nn/layers/conv_module.js';
 import { resizeBilinear } from '../../nn/functional/resize.js';
-import type { ComponentConfig, ValueKind } from '../../registry/options.js';
+import { RANGES, type ComponentConfig, type NumberRange, type ValueKind } from '../../registry/options.js';
 import { LOSSES, type HeadContext } from '../../registry/registries.js';
 import { asLogitLoss, type LogitLoss } from '../../losses/loss.js';
 import { Dropout2d } from './dropout2d.js';
@@ -312,6 +312,15 @@ export const DECODE_HEAD_KINDS: { [K in keyof DecodeHeadConfig]?: ValueKind[] } 
   actCfg: ['object', 'null'],
   ignoreIndex: ['number', 'null'],
   lossDecode: ['object', 'array'],
+};
+
+/** Ranges of {@link DecodeHeadConfig} numbers (checked at load time). */
+export const DECODE_HEAD_RANGES: { [K in keyof DecodeHeadConfig]?: NumberRange } = {
+  numClasses: RANGES.positiveInt,
+  inIndex: RANGES.integer,
+  channels: RANGES.positiveInt,
+  dropoutRatio: RANGES.ratio,
+  ignoreIndex: RANGES.integer,
 };
 
 /** One-line docs of {@link DecodeHeadConfig}. */

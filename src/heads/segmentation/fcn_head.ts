@@ -9,6 +9,7 @@ import {
   DECODE_HEAD_DEFAULTS,
   DECODE_HEAD_DOCS,
   DECODE_HEAD_KINDS,
+  DECODE_HEAD_RANGES,
   BaseDecodeHead,
   resolveDecodeHead,
   withPath,
@@ -17,6 +18,7 @@ import {
   type DecodeHeadInit,
   type InputTransform,
 } from './decode_head.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link FCNHead} beyond the shared ones. */
 export interface FCNHeadExtraOptions {
@@ -87,6 +89,7 @@ export const fcnHeadSpec: ComponentSpec<FCNHeadConfig, FCNHead, HeadContext> = {
   defaults: { ...DECODE_HEAD_DEFAULTS, inputTransform: null, numConvs: 2, kernelSize: 3, concatInput: true, dilation: 1 },
   children: { lossDecode: { registry: 'losses', list: 'either' } },
   kinds: { ...DECODE_HEAD_KINDS, inputTransform: ['string', 'null'] },
+  ranges: { ...DECODE_HEAD_RANGES, numConvs: RANGES.nonNegativeInt, kernelSize: RANGES.positiveInt, dilation: RANGES.positiveInt },
   required: ['channels'],
   docs: {
     ...DECODE_HEAD_DOCS,

@@ -10,6 +10,7 @@ import {
   DECODE_HEAD_DEFAULTS,
   DECODE_HEAD_DOCS,
   DECODE_HEAD_KINDS,
+  DECODE_HEAD_RANGES,
   BaseDecodeHead,
   resolveDecodeHead,
   withPath,
@@ -17,6 +18,7 @@ import {
   type DecodeHeadConfig,
   type DecodeHeadInit,
 } from './decode_head.js';
+import { RANGES } from '../../registry/options.js';
 
 /**
  * mmseg's `Upsample(scale_factor, mode='bilinear')` as a module (no parameters):
@@ -106,6 +108,7 @@ export const fpnHeadSpec: ComponentSpec<FPNHeadConfig, FPNHead, HeadContext> = {
   defaults: { ...DECODE_HEAD_DEFAULTS, featureStrides: null },
   children: { lossDecode: { registry: 'losses', list: 'either' } },
   kinds: { ...DECODE_HEAD_KINDS, featureStrides: ['array', 'null'] },
+  ranges: { ...DECODE_HEAD_RANGES, featureStrides: RANGES.positiveInt },
   required: ['channels'],
   docs: { ...DECODE_HEAD_DOCS, featureStrides: 'strides of the selected inputs (null: from the input specs)' },
   build(options, context, path) {

@@ -9,6 +9,7 @@ import {
   DECODE_HEAD_DEFAULTS,
   DECODE_HEAD_DOCS,
   DECODE_HEAD_KINDS,
+  DECODE_HEAD_RANGES,
   BaseDecodeHead,
   resolveDecodeHead,
   withPath,
@@ -17,6 +18,7 @@ import {
   type DecodeHeadInit,
 } from './decode_head.js';
 import { PPM } from './ppm.js';
+import { RANGES } from '../../registry/options.js';
 
 /** Options of {@link UPerHead} beyond the shared ones. */
 export interface UPerHeadExtraOptions {
@@ -103,6 +105,7 @@ export const uperHeadSpec: ComponentSpec<UPerHeadConfig, UPerHead, HeadContext> 
   defaults: { ...DECODE_HEAD_DEFAULTS, poolScales: [1, 2, 3, 6] },
   children: { lossDecode: { registry: 'losses', list: 'either' } },
   kinds: { ...DECODE_HEAD_KINDS },
+  ranges: { ...DECODE_HEAD_RANGES, poolScales: RANGES.positiveInt },
   required: ['channels'],
   docs: { ...DECODE_HEAD_DOCS, poolScales: 'output sizes of the pyramid pooling branches' },
   build(options, context, path) {

@@ -101,7 +101,8 @@ function segmentationToRle(segm: CocoSegmentation, h: number, w: number, what: s
 /**
  * `COCOeval(gt, dt, iouType)` for `'bbox'` or `'segm'`. For `segm` every annotation and
  * result needs a `segmentation` and every image its `height`/`width`; detection areas are
- * mask areas, ground-truth areas the `area` fields, IoUs mask IoUs (as pycocotools).
+ * the results' `area` (see `CocoDetection.area`, set by `parseCocoResults` as `loadRes`
+ * does) or else mask areas, ground-truth areas the `area` fields, IoUs mask IoUs (as pycocotools).
  */
 export function evaluateCoco(
   gt: CocoGroundTruth,
@@ -152,7 +153,7 @@ export function evaluateCoco(
     if (!gtCats.has(r.category_id)) ignoredDetections++;
     if (!imgSet.has(r.image_id) || !catSet.has(r.category_id)) return;
     const rle = dtRle(r, i);
-    const area = rle === undefined ? r.bbox[2] * r.bbox[3] : rleArea(rle);
+    const area = r.area ?? (rle === undefined ? r.bbox[2] * r.bbox[3] : rleArea(rle));
     push(dts, r.image_id, r.category_id, { id: i + 1, bbox: r.bbox, area, score: r.score, rle });
   });
 

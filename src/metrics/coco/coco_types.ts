@@ -76,4 +76,10 @@ export interface CocoDetection {
   score: number;
   /** Predicted mask as an RLE (needed by `segm` evaluation only). */
   segmentation?: CompressedRle | UncompressedRle;
+  /**
+   * Area used for the small / medium / large ranges, as pycocotools' `loadRes` sets it: the
+   * box's `w * h` when the file's first result has a box (even for `segm`), else the mask's
+   * area. When absent, `bbox` evaluation uses `w * h` and `segm` evaluation the mask area.
+   */
+  area?: number;
 }

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../../core/errors.js';
-import { toBbox, type CocoSegmentation, type CompressedRle, type UncompressedRle } from '../../structures/mask/coco_mask_api.js';
+import { area as maskArea, toBbox, type CocoSegmentation, type CompressedRle, type UncompressedRle } from '../../structures/mask/coco_mask_api.js';
 import type {
   CocoAnnotation,
   CocoBox,
@@ -231,6 +231,9 @@ export function parseCocoResults(json: unknown, gt: CocoGroundTruth, file: strin
     );
   }
   const imageIds = new Set(gt.images.map((im) => im.id));
+  // loadRes: with a box in the first result every area is the box's w·h (even for segm evaluation), else the mask's.
+  const first: unknown = json[0];
+  const boxAreas = isObject(first) && Array.isArray(first.bbox) && first.bbox.length > 0;
   return json.map((raw: unknown, i: number): CocoDetection => {
     if (!isObject(raw)) {
       throw new DataError(
@@ -268,7 +271,14 @@ export function parseCocoResults(json: unknown, gt: CocoGroundTruth, file: strin
       throw new DataError(`${where}: score ${show(score)}; expected a finite number`);
     }
     const det: CocoDetection = { image_id: imageId, category_id: categoryId, bbox, score };
-    if (segmentation !== undefined) det.segmentation = segmentation;
+    if (segmentation !== undefined) {
+      det.segmentation = segmentation;
+      try {
+        det.area = boxAreas ? bbox[2] * bbox[3] : maskArea([segmentation])[0];
+      } catch (e) {
+        throw new DataError(`${where}: segmentation: ${(e as Error).message}`);
+      }
+    }
     return det;
   });
 }

@@ -91,13 +91,45 @@ function checkSize(size: readonly number[], what: string): void {
   }
 }
 
-/** Linear interpolation along axis 1 (H) or 2 (W) of an NHWC map. */
+/**
+ * Linear interpolation along axis 1 (H) or 2 (W) of an NHWC map, with its own gradient.
+ *
+ * The forward is two gathers and a blend; recorded op by op, the tape would keep both gathered
+ * maps, their difference and the blend (four tensors of the output's size). As one custom-gradient
+ * op it keeps nothing: the backward is the transposed interpolation, each output gradient split
+ * into weights `1 − λ` and `λ` and summed into its two source rows with one `unsortedSegmentSum`.
+ */
 function lerpAxis(x: tf.Tensor4D, axis: 1 | 2, taps: LinearTaps): tf.Tensor4D {
   const out = taps.i0.length;
-  const a = tf.gather(x, tf.tensor1d(taps.i0, 'int32'), axis); // [B, out, W, C] or [B, H, out, C]
-  const b = tf.gather(x, tf.tensor1d(taps.i1, 'int32'), axis);
-  const lambda = tf.tensor(taps.lambda, axis === 1 ? [out, 1, 1] : [out, 1]); // broadcast over the axis
-  return a.add(b.sub(a).mul(lambda)) as tf.Tensor4D;
+  const inSize = x.shape[axis];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const src = args[0] as tf.Tensor4D;
+    const a = tf.gather(src, tf.tensor1d(taps.i0, 'int32'), axis); // [B, out, W, C] or [B, H, out, C]
+    const b = tf.gather(src, tf.tensor1d(taps.i1, 'int32'), axis);
+    const lambda = tf.tensor(taps.lambda, axis === 1 ? [out, 1, 1] : [out, 1]); // broadcast over the axis
+    return {
+      value: a.add(b.sub(a).mul(lambda)),
+      gradFunc: (dy: tf.Tensor) => adjointLerp(dy as tf.Tensor4D, axis, taps, inSize),
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}
+
+/** The transpose of {@link lerpAxis}: `dy` `[B, out, W, C]` (or `[B, H, out, C]`) to the input's shape. */
+function adjointLerp(dy: tf.Tensor4D, axis: 1 | 2, taps: LinearTaps, inSize: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const out = taps.i0.length;
+    const perm = axis === 1 ? [1, 0, 2, 3] : [2, 0, 1, 3]; // the interpolated axis first
+    const inverse = axis === 1 ? [1, 0, 2, 3] : [1, 2, 0, 3];
+    const front = tf.transpose(dy, perm); // [out, ·, ·, C]
+    const lambda = tf.tensor(taps.lambda, [out, 1, 1, 1]);
+    const parts = tf.concat([front.mul(tf.scalar(1).sub(lambda)), front.mul(lambda)], 0); // [2·out, ·, ·, C]
+    const ids = new Int32Array(2 * out);
+    ids.set(taps.i0, 0);
+    ids.set(taps.i1, out);
+    const summed = tf.unsortedSegmentSum(parts, tf.tensor1d(ids, 'int32'), inSize); // [in, ·, ·, C]
+    return tf.transpose(summed, inverse) as tf.Tensor4D;
+  });
 }
 
 /**

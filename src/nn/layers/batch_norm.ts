@@ -3,6 +3,7 @@ import { ShapeError, formatShape } from '../../core/errors.js';
 import { Module, type Parameter } from '../module.js';
 import { ones, zeros } from '../init.js';
 import { isRecomputing } from '../checkpoint.js';
+import { normalizeAffine } from '../functional/normalize.js';
 
 /** Options of {@link BatchNorm2d}. */
 export interface BatchNorm2dOptions {
@@ -90,16 +91,13 @@ export class BatchNorm2d extends Module {
           '(use a larger batch, GroupNorm, or eval mode)',
       );
     }
-    return tf.tidy(() => {
-      const mean = x.mean([0, 1, 2]); // [C]
-      const centered = x.sub(mean); // [B, H, W, C]
-      const variance = centered.square().mean([0, 1, 2]); // [C], biased
-      this.updateRunningStats(mean, variance, n);
-      let y: tf.Tensor = centered.mul(variance.add(this.eps).rsqrt());
-      if (this.weight !== null) y = y.mul(this.weight.value);
-      if (this.bias !== null) y = y.add(this.bias.value);
-      return y as tf.Tensor4D;
-    });
+    const c = this.numFeatures;
+    return tf.tidy(
+      () =>
+        normalizeAffine(x, [0, 1, 2], this.weight?.value ?? null, this.bias?.value ?? null, this.eps, (mean, variance) =>
+          this.updateRunningStats(mean.reshape([c]), variance.reshape([c]), n), // [1, 1, 1, C] -> [C]
+        ) as tf.Tensor4D,
+    );
   }
 
   /** PyTorch's update: exponential (or cumulative) average with the unbiased batch variance. */

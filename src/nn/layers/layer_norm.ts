@@ -2,6 +2,7 @@ import { tf } from '../../core/tf.js';
 import { ShapeError, formatShape } from '../../core/errors.js';
 import { Module, type Parameter } from '../module.js';
 import { ones, zeros } from '../init.js';
+import { normalizeAffine } from '../functional/normalize.js';
 
 /**
  * Layer normalisation over the last dimension, as `torch.nn.LayerNorm(dim, eps)`.
@@ -24,16 +25,16 @@ export class LayerNorm extends Module {
     this.bias = this.addParameter('bias', zeros([dim]));
   }
 
-  /** `x` `[..., dim]` → same shape. */
+  /**
+   * `x` `[..., dim]` → same shape.
+   *
+   * One custom-gradient op: the backward keeps `x` and the per-row mean and `1/σ` (`[..., 1]`),
+   * as PyTorch's does, not the centred, normalised and scaled copies the op-by-op tape would keep.
+   */
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.dim) {
       throw new ShapeError(`LayerNorm(${this.dim}): input ${formatShape(x.shape)} has last dim ${x.shape[x.rank - 1]}`);
     }
-    return tf.tidy(() => {
-      const mean = x.mean(-1, true);
-      const centered = x.sub(mean);
-      const variance = centered.square().mean(-1, true);
-      return centered.mul(variance.add(this.eps).rsqrt()).mul(this.weight.value).add(this.bias.value);
-    });
+    return tf.tidy(() => normalizeAffine(x, [x.rank - 1], this.weight.value, this.bias.value, this.eps));
   }
 }

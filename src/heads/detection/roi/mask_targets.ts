@@ -3,19 +3,36 @@
  * (mmdet/models/roi_heads/mask_heads/fcn_mask_head.py, mmdet 3.x): the assigned gt mask of each
  * positive proposal cropped and resized to `size × size` by RoIAlign (scale 1, adaptive sampling,
  * aligned, average) and binarised at 0.5 (`BitmapMasks.crop_and_resize(..., binarize=True)`).
+ * torchvision's `project_masks_on_boxes` is the same crop with `aligned: false` and no binarisation.
  */
 import { tf } from '../../../core/tf.js';
 import type { BitmapMasks } from '../../../structures/data_sample.js';
 import { roiAlign } from '../../../nn/functional/roi_align.js';
+
+/** How {@link maskTargets} crops: mmdet's defaults, or torchvision's `{aligned: false, binarize: false}`. */
+export interface MaskTargetOptions {
+  /** RoIAlign `aligned`. Default true (mmdet). */
+  aligned?: boolean;
+  /** Threshold the crops at 0.5. Default true (mmdet). */
+  binarize?: boolean;
+}
 
 /**
  * @param proposals `[P·4]` x1, y1, x2, y2 of the positive RoIs, in the frame of `masks`.
  * @param assignedGtInds `[P]` the gt instance of each RoI.
  * @param masks the image's gt masks.
  * @param size target side. Default 28 (mmdet's `mask_size`).
- * @returns `[P, size, size]` of 0/1 float (no gradient).
+ * @param options the crop style (see {@link MaskTargetOptions}).
+ * @returns `[P, size, size]` float targets, 0/1 when binarised (no gradient).
  */
-export function maskTargets(proposals: Float32Array, assignedGtInds: Int32Array, masks: BitmapMasks, size = 28): tf.Tensor3D {
+export function maskTargets(
+  proposals: Float32Array,
+  assignedGtInds: Int32Array,
+  masks: BitmapMasks,
+  size = 28,
+  options: MaskTargetOptions = {},
+): tf.Tensor3D {
+  const { aligned = true, binarize = true } = options;
   const p = assignedGtInds.length;
   if (proposals.length !== p * 4) throw new Error(`maskTargets: ${p} assigned gt indices but ${proposals.length / 4} proposals`);
   if (p === 0) return tf.zeros([0, size, size]);
@@ -31,7 +48,8 @@ export function maskTargets(proposals: Float32Array, assignedGtInds: Int32Array,
   }
   return tf.tidy(() => {
     const feats = tf.tensor4d(Float32Array.from(data), [count, height, width, 1]); // [G, H, W, 1]
-    const pooled = roiAlign(feats, tf.tensor2d(rois, [p, 5]), { outputSize: size, spatialScale: 1, samplingRatio: 0, aligned: true });
-    return pooled.reshape([p, size, size]).greaterEqual(0.5).toFloat() as tf.Tensor3D; // [P, size, size]
+    const pooled = roiAlign(feats, tf.tensor2d(rois, [p, 5]), { outputSize: size, spatialScale: 1, samplingRatio: 0, aligned });
+    const crops = pooled.reshape([p, size, size]); // [P, size, size]
+    return (binarize ? crops.greaterEqual(0.5).toFloat() : crops) as tf.Tensor3D;
   });
 }

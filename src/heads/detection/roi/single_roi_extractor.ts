@@ -3,6 +3,9 @@
  * mmdet 3.x): each RoI is pooled by {@link roiAlign} from one FPN level, chosen by its size —
  * `level = clamp(floor(log2(sqrt(w·h) / finestScale + 1e-6)), 0, numLevels − 1)` — so with
  * `finestScale` 56 boxes below 112 px use the finest level, below 224 px the next, and so on.
+ * With `levelMapping: 'torchvision'` the level is torchvision's `LevelMapper` (`MultiScaleRoIAlign`):
+ * `clamp(floor(4 + log2(sqrt(w·h) / 224) + 1e-6), kMin, kMin + numLevels − 1) − kMin` with
+ * `kMin = log2(featmapStrides[0])` — the same rule with the epsilon outside the logarithm.
  * Not implemented: mmdet's `roi_scale_factor` (box rescaling before pooling; unused by the
  * Faster/Mask/Cascade R-CNN configs) and `gc_context`.
  */
@@ -21,8 +24,10 @@ export interface SingleRoIExtractorOptions {
   samplingRatio: number;
   /** RoIAlign `aligned`. Default true (mmcv's default). */
   aligned: boolean;
-  /** Box size that maps to the finest level's upper bound / 2. Default 56. */
+  /** Box size that maps to the finest level's upper bound / 2 (mmdet mapping only). Default 56. */
   finestScale: number;
+  /** Level rule: mmdet's `map_roi_levels` or torchvision's `LevelMapper` (canonical 224 px at level 4). Default 'mmdet'. */
+  levelMapping: 'mmdet' | 'torchvision';
 }
 
 /** mmdet's `bbox_roi_extractor` of Faster/Mask R-CNN. */
@@ -32,6 +37,7 @@ export const SINGLE_ROI_EXTRACTOR_DEFAULTS: SingleRoIExtractorOptions = {
   samplingRatio: 0,
   aligned: true,
   finestScale: 56,
+  levelMapping: 'mmdet',
 };
 
 /** Pools RoIs from a feature pyramid, one level per RoI. */
@@ -44,6 +50,9 @@ export class SingleRoIExtractor {
     const o = { ...SINGLE_ROI_EXTRACTOR_DEFAULTS, ...options };
     if (o.featmapStrides.length === 0 || o.featmapStrides.some((s) => !(s > 0))) {
       throw new RangeError(`SingleRoIExtractor: featmapStrides must be positive numbers, got [${o.featmapStrides}]`);
+    }
+    if (o.levelMapping !== 'mmdet' && o.levelMapping !== 'torchvision') {
+      throw new RangeError(`SingleRoIExtractor: levelMapping must be 'mmdet' or 'torchvision', got '${String(o.levelMapping)}'`);
     }
     if (!(o.finestScale > 0)) throw new RangeError(`SingleRoIExtractor: finestScale must be > 0, got ${o.finestScale}`);
     this.options = o;
@@ -58,11 +67,15 @@ export class SingleRoIExtractor {
     const k = rois.length / 5;
     const levels = new Int32Array(k);
     const finest = f32(this.options.finestScale);
+    const torchvision = this.options.levelMapping === 'torchvision';
+    const kMin = Math.round(Math.log2(this.options.featmapStrides[0]));
     for (let r = 0; r < k; r++) {
       const w = f32(rois[r * 5 + 3] - rois[r * 5 + 1]);
       const h = f32(rois[r * 5 + 4] - rois[r * 5 + 2]);
       const scale = f32(Math.sqrt(f32(w * h)));
-      const lvl = Math.floor(f32(Math.log2(f32(f32(scale / finest) + f32(1e-6)))));
+      const lvl = torchvision
+        ? Math.floor(f32(f32(4 + f32(Math.log2(f32(scale / 224)))) + f32(1e-6))) - kMin
+        : Math.floor(f32(Math.log2(f32(f32(scale / finest) + f32(1e-6)))));
       levels[r] = Number.isNaN(lvl) ? 0 : Math.min(Math.max(lvl, 0), numLevels - 1);
     }
     return levels;

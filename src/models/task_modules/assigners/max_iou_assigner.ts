@@ -38,6 +38,12 @@ export interface MaxIoUAssignerOptions {
   ignoreWrtCandidates: boolean;
   /** Step 4 (each gt gets its best prior even below `posIouThr`). Default true. */
   matchLowQuality: boolean;
+  /**
+   * Whose step 4: `'mmdet'` gives the prior gt g itself (a later gt overwriting an earlier one);
+   * `'torchvision'` (`Matcher.set_low_quality_matches_`) gives it back its *own* best gt
+   * (the argmax over gts, first on ties) and ignores `minPosIou` (torchvision has none). Default 'mmdet'.
+   */
+  lowQualityRule?: 'mmdet' | 'torchvision';
 }
 
 /** RetinaNet's assigner settings (configs/_base_/models/retinanet_r50_fpn.py). */
@@ -163,7 +169,14 @@ export class MaxIoUAssigner {
       if (m >= negLo && m < negHi) gtInds[j] = 0;
       if (m >= posIouThr) gtInds[j] = argmax[j] + 1;
     }
-    if (matchLowQuality) {
+    const torchvisionRule = this.options.lowQualityRule === 'torchvision';
+    if (matchLowQuality && torchvisionRule) {
+      for (let g = 0; g < numGts; g++) {
+        const row = g * numPriors;
+        const gtMax = rowMax(overlaps, row, numPriors);
+        for (let j = 0; j < numPriors; j++) if (overlaps[row + j] === gtMax) gtInds[j] = argmax[j] + 1;
+      }
+    } else if (matchLowQuality) {
       for (let g = 0; g < numGts; g++) {
         const row = g * numPriors;
         const gtMax = rowMax(overlaps, row, numPriors);

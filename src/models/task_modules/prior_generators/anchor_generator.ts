@@ -28,6 +28,11 @@ export interface AnchorGeneratorOptions {
   scalesPerOctave: number | null;
   /** Centre of the base anchor in units of the base size, in [0, 1]. Default 0. */
   centerOffset: number;
+  /**
+   * Round the base anchors' corners to integers (half to even), as torchvision's
+   * `AnchorGenerator.generate_anchors` does; mmdet does not. Default false.
+   */
+  roundBaseAnchors?: boolean;
 }
 
 /** RetinaNet's anchor settings (configs/_base_/models/retinanet_r50_fpn.py). */
@@ -129,6 +134,7 @@ export class AnchorGenerator {
       out[4 * a + 2] = xCenter + hw;
       out[4 * a + 3] = yCenter + hh;
     }
+    if (this.options.roundBaseAnchors === true) for (let i = 0; i < out.length; i++) out[i] = roundHalfEven(out[i]);
     return out;
   }
 
@@ -136,17 +142,19 @@ export class AnchorGenerator {
    * Anchors of one level for a feature map of `featH × featW`.
    * @returns `[featH·featW·A·4]` x1,y1,x2,y2 in input-image pixels: anchor
    *   `(y·featW + x)·A + a` is base anchor `a` shifted by `(x·stride, y·stride)`.
+   * @param stride `[strideH, strideW]` instead of the level's configured stride (torchvision derives
+   *   it per image batch as `padded size // feature size`), or null. Default null.
    */
-  gridAnchors(level: number, featH: number, featW: number): Float32Array {
+  gridAnchors(level: number, featH: number, featW: number, stride: readonly [number, number] | null = null): Float32Array {
     const base = this.levelBase(level);
-    const stride = this.options.strides[level];
+    const [strideH, strideW] = stride ?? [this.options.strides[level], this.options.strides[level]];
     const numBase = base.length / 4;
     const out = new Float32Array(featH * featW * numBase * 4);
     let k = 0;
     for (let y = 0; y < featH; y++) {
-      const sy = f32(y * stride);
+      const sy = f32(y * strideH);
       for (let x = 0; x < featW; x++) {
-        const sx = f32(x * stride);
+        const sx = f32(x * strideW);
         for (let a = 0; a < numBase; a++) {
           out[k++] = base[4 * a] + sx;
           out[k++] = base[4 * a + 1] + sy;
@@ -204,4 +212,10 @@ export class AnchorGenerator {
       throw new RangeError(`AnchorGenerator: ${n} feature maps for ${this.numLevels} levels`);
     }
   }
+}
+
+/** `torch.round`: to the nearest integer, halves to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
