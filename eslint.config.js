@@ -56,7 +56,7 @@ function forbid(files, layers, { allowTaskModules = false } = {}) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'work_dirs/**', '.native/**', '.venv/**', 'test/fixtures/**/*.js'] },
+  { ignores: ['node_modules/**', 'dist/**', 'work_dirs/**', '.native/**', '.venv/**', 'test/fixtures/**/*.js', 'src/**/*.cjs'] },
   {
     files: ['**/*.ts', '**/*.mts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { ecmaVersion: 2022, sourceType: 'module' } },

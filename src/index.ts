@@ -13,6 +13,7 @@
  */
 import { tf } from './core/tf.js';
 import { selectBackend, type BackendName } from './core/backend.js';
+import type { WasmThreadsRequest } from './core/wasm_threads/threads_setting.js';
 import { ConfigError } from './core/errors.js';
 import { registerBuiltins } from './registry/builtins.js';
 import { loadConfig, type Config } from './config/load_config.js';
@@ -52,6 +53,11 @@ export interface InitModelOptions extends PredictorOptions {
   weights?: string | Uint8Array;
   /** `tensorflow`, `wasm` or `cpu`. Default: `DENSEKIT_BACKEND`, else the automatic choice (see README, *Backends*). */
   backend?: BackendName;
+  /**
+   * Threads of the wasm backend in Node: `'auto'` (one per logical core, at most 8), `'off'` or 1–8.
+   * Default: `DENSEKIT_WASM_THREADS`, else `'auto'`. Applies at the process's first wasm initialisation.
+   */
+  wasmThreads?: WasmThreadsRequest;
   /** `key=value` overrides, as `--cfg-options` (only for a config file). */
   cfgOptions?: string[];
   /** Require exactly the model's keys in the weights. Default true. */
@@ -84,7 +90,7 @@ function nodeClassNames(config: RootConfig, model: { task: string }, numOutputs:
  */
 export async function initModel(config: string | Config, options: InitModelOptions = {}): Promise<NodePredictor> {
   const root = await resolveConfig(config, options.cfgOptions);
-  await selectBackend({ requested: options.backend, log: options.log });
+  await selectBackend({ requested: options.backend, log: options.log, wasmThreads: options.wasmThreads });
   const model = buildModel(root, configuredNumClasses(root));
   try {
     let report: LoadReport | null = null;
@@ -142,6 +148,8 @@ export async function train(config: string | Config, options: TrainOptions = {})
 
 export { tf };
 export { selectBackend, BACKEND_NAMES, type BackendName } from './core/backend.js';
+export { WASM_THREADS_ENV_VAR, type WasmThreadsRequest } from './core/wasm_threads/threads_setting.js';
+export { wasmThreadsCount } from './core/wasm_threads/threaded_backend.js';
 export { ConfigError, DataError, CheckpointError, ShapeError } from './core/errors.js';
 export { loadConfig, type Config } from './config/load_config.js';
 export { validateConfig, type RootConfig } from './config/schema.js';

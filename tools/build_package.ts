@@ -1,7 +1,8 @@
 /**
  * `npm run build`: compiles src/ and tools/ to ESM JavaScript with .d.ts into
  * dist/ (tsc, tsconfig.build.json), then copies the JSON data files that
- * modules read at run time (e.g. the ImageNet class names).
+ * modules read at run time (e.g. the ImageNet class names) and the CommonJS
+ * files started as worker threads (the wasm pthread worker).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -18,11 +19,11 @@ const walk = (dir: string): void => {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.json')) {
+    else if (name.endsWith('.json') || name.endsWith('.cjs')) {
       cpSync(p, join(root, 'dist', relative(root, p)));
       copied++;
     }
   }
 };
 walk(join(root, 'src'));
-console.log(`built dist/ (tsc) and copied ${copied} JSON data file(s)`);
+console.log(`built dist/ (tsc) and copied ${copied} JSON data / worker file(s)`);

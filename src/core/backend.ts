@@ -5,7 +5,9 @@
  *   1. `tensorflow` — `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, if importable
  *      (the latter is what `npm run setup-native` builds from PyPI's TensorFlow C library);
  *   2. `wasm` — `@tensorflow/tfjs-backend-wasm` (XNNPACK), with the training kernels it lacks
- *      added by {@link registerWasmTrainingKernels};
+ *      added by {@link registerWasmTrainingKernels}, multi-threaded in Node (its threaded-SIMD
+ *      build on `worker_threads`, see `wasm_threads/threaded_backend.ts`; `DENSEKIT_WASM_THREADS`
+ *      or the `wasmThreads` option sets the thread count, `off` turns it off);
  *   3. `cpu` — plain JavaScript.
  *
  * A backend can be forced with the `--backend` flag of every tool or with the
@@ -17,6 +19,8 @@ import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { ConfigError } from './errors.js';
 import { registerWasmTrainingKernels } from './wasm_kernels/register.js';
+import { installThreadedWasmFactory, wasmThreadsCount, wasmThreadsStatus } from './wasm_threads/threaded_backend.js';
+import type { WasmThreadsRequest } from './wasm_threads/threads_setting.js';
 
 /** Names of the backends the framework can run on. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -34,6 +38,12 @@ export interface SelectBackendOptions {
   requestedBy?: string;
   /** Where the one-line "using backend" message goes. Default: `console.error`. `null` silences it. */
   log?: ((message: string) => void) | null;
+  /**
+   * Threads of the wasm backend in Node: `'auto'` (one per logical core, at most 8), `'off'`
+   * (tfjs's single-threaded build) or 1–8. Default: `DENSEKIT_WASM_THREADS`, else `'auto'`.
+   * Takes effect only before the wasm backend is first initialised in the process.
+   */
+  wasmThreads?: WasmThreadsRequest;
 }
 
 let announced: string | null = null;
@@ -101,8 +111,11 @@ export function nativeLibraryInfo(): { tfVersion: string; usingGpu: boolean } | 
   return { tfVersion: typeof version === 'string' ? version : 'unknown version', usingGpu: backend.isUsingGpuDevice === true };
 }
 
-async function activate(name: BackendName): Promise<boolean> {
-  if (name === 'wasm') registerWasmTrainingKernels();
+async function activate(name: BackendName, wasmThreads: WasmThreadsRequest | undefined): Promise<boolean> {
+  if (name === 'wasm') {
+    registerWasmTrainingKernels();
+    await installThreadedWasmFactory(wasmThreads);
+  }
   try {
     return await tf.setBackend(name);
   } catch {
@@ -117,6 +130,17 @@ async function activate(name: BackendName): Promise<boolean> {
 function silenceCpuNodeHint(): void {
   const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
   if (backend !== null && backend.firstUse !== undefined) backend.firstUse = false;
+}
+
+/** `2 threads`, or `1 thread (why)` for the log line of the wasm backend. */
+function wasmThreadsDescription(): string {
+  const count = wasmThreadsCount();
+  const info = wasmThreadsStatus();
+  const counted = count === 1 ? '1 thread' : `${count ?? 'unknown'} threads`;
+  if (info === null) return counted;
+  if (info.fallbackReason !== null) return `${counted}: ${info.fallbackReason}`;
+  if (info.requested === 1 && info.source !== 'default') return `${counted}, set by ${info.source}`;
+  return counted;
 }
 
 /**
@@ -154,18 +178,18 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     } else {
       detail = `requested by ${source}`;
     }
-    if (!(await activate(chosen))) {
+    if (!(await activate(chosen, options.wasmThreads))) {
       throw new ConfigError(`Backend '${chosen}' (from ${source}) failed to initialise`);
     }
   } else {
     const { loaded, reasons } = await tryLoadNodeBinding();
-    if (loaded !== null && (await activate('tensorflow'))) {
+    if (loaded !== null && (await activate('tensorflow', options.wasmThreads))) {
       chosen = 'tensorflow';
       detail = `automatic, provided by ${loaded}`;
-    } else if (await activate('wasm')) {
+    } else if (await activate('wasm', options.wasmThreads)) {
       chosen = 'wasm';
       detail = `automatic; no native binding (${reasons.map((r) => r.split(':')[0]).join(', ')} not loadable)`;
-    } else if (await activate('cpu')) {
+    } else if (await activate('cpu', options.wasmThreads)) {
       chosen = 'cpu';
       detail = 'automatic; wasm failed to initialise';
     } else {
@@ -175,6 +199,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   await tf.ready();
   if (chosen === 'cpu') silenceCpuNodeHint();
   if (chosen === 'tensorflow') detail += `; ${nativeLibraryDescription()}`;
+  if (chosen === 'wasm') detail += `; ${wasmThreadsDescription()}`;
   const message = `densekit: using backend '${chosen}' (${detail})`;
   if (log !== null && announced !== message) {
     log(message);

@@ -2,6 +2,7 @@
  * Registration of the training kernels that `@tensorflow/tfjs-backend-wasm` 4.22 lacks or gets wrong.
  */
 import { tf } from '../tf.js';
+import { batchMatMulWasmConfig } from './batch_mat_mul.js';
 import { conv2DBackpropFilterWasmConfig } from './conv2d_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise_conv2d_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise_conv2d_backprop_input.js';
@@ -17,14 +18,15 @@ const MISSING_KERNELS: readonly tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputWasmConfig,
 ];
 
-/** Kernels the wasm backend ships with wrong results: replaced by ours. */
-const REPLACED_KERNELS: readonly tf.KernelConfig[] = [maxPoolGradWasmConfig, identitySharingWasmConfig];
+/** Kernels the wasm backend ships with wrong results or a slow path: replaced by ours. */
+const REPLACED_KERNELS: readonly tf.KernelConfig[] = [maxPoolGradWasmConfig, identitySharingWasmConfig, batchMatMulWasmConfig];
 
 /**
  * Registers, for backend 'wasm', the training kernels that `@tensorflow/tfjs-backend-wasm` lacks —
  * `Conv2DBackpropFilter`, `UnsortedSegmentSum` (gradient of `gather`) and the two gradients of
  * `depthwiseConv2d` — and replaces its `MaxPoolGrad`, which is wrong for many pool geometries, and its
- * `Identity`, which copies every tensor the gradient tape saves (ours shares the buffer).
+ * `Identity`, which copies every tensor the gradient tape saves (ours shares the buffer), and its
+ * `BatchMatMul`, whose batched and transposed products run a scalar loop (ours keeps them on XNNPACK).
  *
  * Idempotent: it can be called any number of times, before or after the backend is initialised.
  * A missing kernel that is already registered (by an earlier call, or natively by a later tfjs
