@@ -161,17 +161,7 @@ export { Model, type Task } from './models/base_model.js';
 export { Backbone } from './backbones/backbone.js';
 export { Module } from './nn/module.js';
 export { Runner, type RunnerOptions, type TrainResult } from './engine/runner.js';
-export {
-  PRIORITIES,
-  type Hook,
-  type HookRunner,
-  type HookPoint,
-  type TrainIterInfo,
-  type TrainIterErrorInfo,
-  type ValIterInfo,
-  type RunInfo,
-  type Priority,
-} from './engine/hooks/hook.js';
+export { PRIORITIES, type Hook, type HookRunner, type HookPoint, type TrainIterInfo, type TrainIterErrorInfo, type ValIterInfo, type RunInfo, type Priority } from './engine/hooks/hook.js';
 export { EMAHook } from './engine/hooks/ema_hook.js';
 export { EarlyStoppingHook } from './engine/hooks/early_stopping_hook.js';
 export { VisualizationHook } from './engine/hooks/visualization_hook.js';

@@ -14,14 +14,12 @@ import { maxAbsDiff, useBackend } from './helpers.js';
 const CASES: Array<[string, (withCp: boolean) => Backbone, [number, number, number, number]]> = [
   [
     'SwinTransformer',
-    (withCp) =>
-      new SwinTransformer({ arch: null, embedDim: 16, depths: [2, 2], numHeads: [2, 4], windowSize: 4, dropRate: 0.1, attnDropRate: 0.1, dropPathRate: 0.3, outIndices: [0, 1], withCp }),
+    (withCp) => new SwinTransformer({ arch: null, embedDim: 16, depths: [2, 2], numHeads: [2, 4], windowSize: 4, dropRate: 0.1, attnDropRate: 0.1, dropPathRate: 0.3, outIndices: [0, 1], withCp }),
     [2, 36, 28, 3], // 9x7 patches: padded windows, shifted blocks with the region mask
   ],
   [
     'VisionTransformer',
-    (withCp) =>
-      new VisionTransformer({ arch: null, embedDim: 16, depth: 3, numHeads: 2, patchSize: 8, imgSize: 32, dropRate: 0.1, attnDropRate: 0.1, dropPathRate: 0.3, outIndices: [1, 2], withCp }),
+    (withCp) => new VisionTransformer({ arch: null, embedDim: 16, depth: 3, numHeads: 2, patchSize: 8, imgSize: 32, dropRate: 0.1, attnDropRate: 0.1, dropPathRate: 0.3, outIndices: [1, 2], withCp }),
     [2, 32, 32, 3],
   ],
   ['ResNet-18', (withCp) => new ResNet({ depth: 18, baseChannels: 4, withCp }), [2, 32, 32, 3]],
@@ -58,7 +56,13 @@ function step(model: Backbone, input: tf.Variable, seed: number): StepResult {
   for (const [name, v] of vars) out.set(name, grads[v.name]);
   const buffers = new Map<string, tf.Tensor>();
   for (const [name, b] of model.namedBuffers()) buffers.set(name, b.clone());
-  return { grads: out, buffers, rngAfter: globalRng().getState().map((v) => v >>> 0) };
+  return {
+    grads: out,
+    buffers,
+    rngAfter: globalRng()
+      .getState()
+      .map((v) => v >>> 0),
+  };
 }
 
 function disposeResult(r: StepResult): void {
@@ -86,7 +90,10 @@ describe('withCp: activation checkpointing gives the gradients of the plain back
       // o + (a + n) instead of (o + a) + n), so equality is to 1e-6 of the gradient's scale
       // (2e-6 for ResNet, whose BatchNorm weight gradients are reductions with cancellation).
       const d = maxAbsDiff(ga, gb as tf.Tensor);
-      const scale = Math.max(1, tf.tidy(() => ga.abs().max().dataSync()[0]));
+      const scale = Math.max(
+        1,
+        tf.tidy(() => ga.abs().max().dataSync()[0]),
+      );
       expect(d, `${name}: max |Δgrad| ${d}, max |grad| ${scale}`).toBeLessThanOrEqual((caseName.startsWith('ResNet') ? 2e-6 : 1e-6) * scale);
     }
     // BatchNorm updates its running statistics once per step, not again in the recompute.

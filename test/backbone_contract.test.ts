@@ -130,12 +130,7 @@ function expectMatchesSpecs(outs: tf.Tensor4D[], specs: readonly FeatureSpec[], 
   expect(new Set(specs.map((s) => s.name)).size, `${what}: output names are unique`).toBe(specs.length);
   outs.forEach((o, i) => {
     const s = specs[i];
-    expect(o.shape, `${what}: output ${i} '${s.name}' (stride ${s.stride}) at ${h}x${w}`).toEqual([
-      batch,
-      Math.ceil(h / s.stride),
-      Math.ceil(w / s.stride),
-      s.channels,
-    ]);
+    expect(o.shape, `${what}: output ${i} '${s.name}' (stride ${s.stride}) at ${h}x${w}`).toEqual([batch, Math.ceil(h / s.stride), Math.ceil(w / s.stride), s.channels]);
   });
 }
 
@@ -179,20 +174,14 @@ function checkGradientsAndNoLeak(loss: () => tf.Scalar, vars: Map<string, tf.Var
 describe('contract tables cover every registered component', () => {
   it('every registered backbone has an entry in BACKBONE_CASES (and no stale entries)', () => {
     for (const name of BACKBONES.names()) {
-      expect(
-        BACKBONE_CASES[name]?.length ?? 0,
-        `Backbone '${name}' is registered but has no entry in BACKBONE_CASES of test/backbone_contract.test.ts: add small configs for it`,
-      ).toBeGreaterThan(0);
+      expect(BACKBONE_CASES[name]?.length ?? 0, `Backbone '${name}' is registered but has no entry in BACKBONE_CASES of test/backbone_contract.test.ts: add small configs for it`).toBeGreaterThan(0);
     }
     for (const name of Object.keys(BACKBONE_CASES)) expect(BACKBONES.has(name), `BACKBONE_CASES entry '${name}' is not registered`).toBe(true);
   });
 
   it('every registered neck has an entry in NECK_CASES (and no stale entries)', () => {
     for (const name of NECKS.names()) {
-      expect(
-        NECK_CASES[name]?.length ?? 0,
-        `Neck '${name}' is registered but has no entry in NECK_CASES of test/backbone_contract.test.ts: add option sets for it`,
-      ).toBeGreaterThan(0);
+      expect(NECK_CASES[name]?.length ?? 0, `Neck '${name}' is registered but has no entry in NECK_CASES of test/backbone_contract.test.ts: add option sets for it`).toBeGreaterThan(0);
     }
     for (const name of Object.keys(NECK_CASES)) expect(NECKS.has(name), `NECK_CASES entry '${name}' is not registered`).toBe(true);
   });
@@ -205,9 +194,7 @@ describe('contract tables cover every registered component', () => {
 });
 
 const ALL_CASES = Object.entries(BACKBONE_CASES).flatMap(([name, cases]) => cases.filter(() => BACKBONES.has(name)));
-const ALL_NECKS = Object.entries(NECK_CASES).flatMap(([type, sets]) =>
-  NECKS.has(type) ? sets.map((options, i) => ({ label: `${type}#${i}`, config: { type, ...options } as ComponentConfig })) : [],
-);
+const ALL_NECKS = Object.entries(NECK_CASES).flatMap(([type, sets]) => (NECKS.has(type) ? sets.map((options, i) => ({ label: `${type}#${i}`, config: { type, ...options } as ComponentConfig })) : []));
 
 describe.each(ALL_CASES)('backbone contract on wasm: $label', (c) => {
   let backbone: Backbone;
@@ -244,7 +231,11 @@ describe.each(ALL_CASES)('backbone contract on wasm: $label', (c) => {
       frozen.train();
       const isFrozen = (n: string): boolean => c.frozen.prefixes.some((p) => n.startsWith(p));
       const names = frozen.namedParameters().map(([n]) => n);
-      for (const p of c.frozen.prefixes) expect(names.some((n) => n.startsWith(p)), `${p} has parameters`).toBe(true);
+      for (const p of c.frozen.prefixes)
+        expect(
+          names.some((n) => n.startsWith(p)),
+          `${p} has parameters`,
+        ).toBe(true);
       const vars = frozen.trainableVariables();
       expect([...vars.keys()].sort()).toEqual(names.filter((n) => !isFrozen(n)).sort());
       for (const p of c.frozen.prefixes.filter((q) => q.endsWith('.'))) {
@@ -283,10 +274,7 @@ describe.each(ALL_CASES)('backbone contract on wasm: $label', (c) => {
       neck.train();
       const [b, h, w] = c.gradInput;
       const x = tf.randomNormal([b, h, w, 3]) as tf.Tensor4D;
-      const vars = new Map([
-        ...[...backbone.trainableVariables()].map(([k, v]) => [`backbone.${k}`, v] as const),
-        ...[...neck.trainableVariables()].map(([k, v]) => [`neck.${k}`, v] as const),
-      ]);
+      const vars = new Map([...[...backbone.trainableVariables()].map(([k, v]) => [`backbone.${k}`, v] as const), ...[...neck.trainableVariables()].map(([k, v]) => [`neck.${k}`, v] as const)]);
       // Backbone outputs are in the loss too, so that levels the neck skips (startLevel > 0) still
       // train their output norms; every neck variable must be reached through the neck outputs.
       const loss = (): tf.Scalar =>

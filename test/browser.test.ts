@@ -117,8 +117,18 @@ describe.skipIf(!available && !REQUIRED)(`demo page in Chromium equals Node${ava
     expect(b.length).toBeGreaterThan(0);
     expect(a.length).toBe(b.length);
     expect(a.map((d) => d.label)).toEqual(b.map((d) => d.label));
-    expectClose(a.flatMap((d) => d.bbox), b.flatMap((d) => d.bbox), 1e-3, 'boxes (px)');
-    expectClose(a.map((d) => d.score), b.map((d) => d.score), 1e-5, 'scores');
+    expectClose(
+      a.flatMap((d) => d.bbox),
+      b.flatMap((d) => d.bbox),
+      1e-3,
+      'boxes (px)',
+    );
+    expectClose(
+      a.map((d) => d.score),
+      b.map((d) => d.score),
+      1e-5,
+      'scores',
+    );
   });
 
   it('webgl (where the headless browser has it): classification logits within 1e-3 of Node', async () => {

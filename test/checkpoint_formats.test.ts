@@ -7,28 +7,14 @@ import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { CheckpointError, DataError } from '../src/core/errors.js';
-import {
-  decodeFloat16Array,
-  encodeBFloat16Array,
-  encodeFloat16Array,
-  float16BitsToNumber,
-  bfloat16BitsToNumber,
-  numberToBFloat16Bits,
-  numberToFloat16Bits,
-} from '../src/checkpoint/half.js';
+import { decodeFloat16Array, encodeBFloat16Array, encodeFloat16Array, float16BitsToNumber, bfloat16BitsToNumber, numberToBFloat16Bits, numberToFloat16Bits } from '../src/checkpoint/half.js';
 import { numel, toFloat32, toInt32, type HostDType, type HostTensor } from '../src/checkpoint/host_tensor.js';
 import { readNpy, writeNpy } from '../src/checkpoint/npy.js';
 import { getPickleState, isPickleTuple, PickleGlobal, PickleObject } from '../src/checkpoint/pth/pickle_types.js';
 import { extractStateDict, readPth } from '../src/checkpoint/pth/read_pth.js';
 import { unpickle } from '../src/checkpoint/pth/unpickler.js';
 import { ZipReader } from '../src/checkpoint/pth/zip_reader.js';
-import {
-  readSafetensors,
-  readSafetensorsAsync,
-  readSafetensorsHeader,
-  serializeSafetensors,
-  writeSafetensors,
-} from '../src/checkpoint/safetensors.js';
+import { readSafetensors, readSafetensorsAsync, readSafetensorsHeader, serializeSafetensors, writeSafetensors } from '../src/checkpoint/safetensors.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'pth');
 const fixture = (name: string): string => path.join(FIX, name);
@@ -133,7 +119,12 @@ describe('readPth / extractStateDict', () => {
     expect(custom).toBeInstanceOf(PickleObject);
     const c = custom as PickleObject;
     expect([c.module, c.name]).toEqual(['__main__', 'Custom']);
-    expect(c.state).toEqual(new Map<string, unknown>([['name', 'swin'], ['depths', [2, 2, 6, 2]]]));
+    expect(c.state).toEqual(
+      new Map<string, unknown>([
+        ['name', 'swin'],
+        ['depths', [2, 2, 6, 2]],
+      ]),
+    );
     const ns = meta.get('namespace') as PickleObject;
     expect(ns).toBeInstanceOf(PickleObject);
     expect(ns.qualifiedName).toBe('argparse.Namespace');
@@ -266,13 +257,11 @@ describe('unpickle', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
-  const bytesOf = (...parts: (string | number[])[]): Uint8Array =>
-    Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+  const bytesOf = (...parts: (string | number[])[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
   const u64le = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, 0, 0, 0, 0];
 
   it('handles POP, POP_MARK, DUP, text STRING, BINSTRING, LONG1/LONG4, INST, OBJ, PERSID, NEWOBJ_EX and the 8-byte forms', () => {
-    const run = (b: Uint8Array, persistentLoad?: (pid: unknown) => unknown): unknown =>
-      unpickle(b, { name: 'hand', persistentLoad });
+    const run = (b: Uint8Array, persistentLoad?: (pid: unknown) => unknown): unknown => unpickle(b, { name: 'hand', persistentLoad });
     expect(run(bytesOf([0x80, 2], 'K', [1], 'K', [2], '0(K', [3], 'K', [4], '12', [0x86], '.'))).toEqual([1, 1]);
     expect(run(bytesOf("S'a\\x41\\n\\''\n."))).toBe("aA\n'");
     expect(run(bytesOf('U', [3], 'abc.'))).toBe('abc');
@@ -288,9 +277,7 @@ describe('unpickle', () => {
     const obj = run(bytesOf('(cmy.mod\nThing\nK', [2], 'o.')) as PickleObject;
     expect([obj.qualifiedName, obj.args]).toEqual(['my.mod.Thing', [2]]);
     expect(run(bytesOf('Pabc\n.'), (pid) => `loaded:${String(pid)}`)).toBe('loaded:abc');
-    const ex = run(
-      bytesOf([0x80, 4, 0x8c, 3], 'a.b', [0x8c, 1], 'C', [0x93], ')}', [0x8c, 1], 'k', 'K', [9], 's', [0x92], '.'),
-    ) as PickleObject;
+    const ex = run(bytesOf([0x80, 4, 0x8c, 3], 'a.b', [0x8c, 1], 'C', [0x93], ')}', [0x8c, 1], 'k', 'K', [9], 's', [0x92], '.')) as PickleObject;
     expect([ex.qualifiedName, [...(ex.kwargs ?? new Map()).entries()]]).toEqual(['a.b.C', [['k', 9]]]);
     expect(run(bytesOf([0x8d], u64le(2), 'hi.'))).toBe('hi');
     expect(run(bytesOf([0x8e], u64le(1), [7], '.'))).toEqual(new Uint8Array([7]));
@@ -511,9 +498,30 @@ describe('safetensors', () => {
       '"TENSOR_NAME": {"dtype": "F16", "shape": [1, 2, 2], "data_offsets": [0, 8]}}';
     const padded = header + ' '.repeat((8 - (header.length % 8)) % 8);
     const data = [
-      0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38, 0xff, 0x7b, // F16 1.0, -2.0, 0.5, 65504 (little-endian)
-      0x05, 0, 0, 0, 0, 0, 0, 0, // I64 5
-      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // I64 -1
+      0x00,
+      0x3c,
+      0x00,
+      0xc0,
+      0x00,
+      0x38,
+      0xff,
+      0x7b, // F16 1.0, -2.0, 0.5, 65504 (little-endian)
+      0x05,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // I64 5
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff, // I64 -1
     ];
     const b = readSafetensors(buildSafetensors(padded, data), { name: 'readme' });
     expect(b.metadata).toEqual({ format: 'pt' });
@@ -529,8 +537,7 @@ describe('safetensors', () => {
     fs.writeFileSync(file, bytes);
     expectThrows(() => readSafetensors(file), CheckpointError, file, ...fragments);
   };
-  const entry = (dtype: string, shape: number[], b: number, e: number): string =>
-    JSON.stringify({ dtype, shape, data_offsets: [b, e] });
+  const entry = (dtype: string, shape: number[], b: number, e: number): string => JSON.stringify({ dtype, shape, data_offsets: [b, e] });
 
   it('rejects a header length larger than the file', () => {
     const good = buildSafetensors(`{"a":${entry('F32', [1], 0, 4)}}`, [0, 0, 0, 0]);
@@ -543,31 +550,10 @@ describe('safetensors', () => {
   });
 
   it('rejects overlapping offsets, gaps, wrong byte sizes and incomplete coverage, naming the tensor', () => {
-    reject(
-      'overlap.safetensors',
-      buildSafetensors(`{"a":${entry('F32', [2], 0, 8)},"b":${entry('F32', [2], 4, 12)}}`, new Array(12).fill(0)),
-      "tensor 'b'",
-      'overlap',
-    );
-    reject(
-      'gap.safetensors',
-      buildSafetensors(`{"a":${entry('F32', [1], 0, 4)},"b":${entry('F32', [1], 8, 12)}}`, new Array(12).fill(0)),
-      "tensor 'b'",
-      'gap of 4 bytes',
-    );
-    reject(
-      'start-gap.safetensors',
-      buildSafetensors(`{"a":${entry('F32', [1], 4, 8)}}`, new Array(8).fill(0)),
-      "tensor 'a'",
-      'begin at 0',
-    );
-    reject(
-      'size.safetensors',
-      buildSafetensors(`{"w":${entry('F32', [3], 0, 8)}}`, new Array(8).fill(0)),
-      "tensor 'w'",
-      'expected 12 bytes',
-      'spanning 8 bytes',
-    );
+    reject('overlap.safetensors', buildSafetensors(`{"a":${entry('F32', [2], 0, 8)},"b":${entry('F32', [2], 4, 12)}}`, new Array(12).fill(0)), "tensor 'b'", 'overlap');
+    reject('gap.safetensors', buildSafetensors(`{"a":${entry('F32', [1], 0, 4)},"b":${entry('F32', [1], 8, 12)}}`, new Array(12).fill(0)), "tensor 'b'", 'gap of 4 bytes');
+    reject('start-gap.safetensors', buildSafetensors(`{"a":${entry('F32', [1], 4, 8)}}`, new Array(8).fill(0)), "tensor 'a'", 'begin at 0');
+    reject('size.safetensors', buildSafetensors(`{"w":${entry('F32', [3], 0, 8)}}`, new Array(8).fill(0)), "tensor 'w'", 'expected 12 bytes', 'spanning 8 bytes');
     reject('trailing.safetensors', buildSafetensors(`{"a":${entry('U8', [2], 0, 2)}}`, [1, 2, 3]), '1 trailing bytes');
     reject('short.safetensors', buildSafetensors(`{"a":${entry('U8', [4], 0, 4)}}`, [1, 2]), 'truncated');
     reject('backwards.safetensors', buildSafetensors(`{"a":${entry('U8', [0], 2, 0)}}`, []), "tensor 'a'");
@@ -576,7 +562,11 @@ describe('safetensors', () => {
   it('rejects bad JSON, a non-object header, bad dtypes, shapes and metadata', () => {
     reject('json.safetensors', buildSafetensors('{"a": {"dtype": "F32",', []), 'not valid JSON');
     reject('start.safetensors', buildSafetensors(' {}', []), "start with '{'");
-    reject('utf8.safetensors', buildSafetensors('{"\u00e9":1}', []).map((b, i) => (i === 10 ? 0xc3 : i === 11 ? 0x28 : b)), 'UTF-8');
+    reject(
+      'utf8.safetensors',
+      buildSafetensors('{"\u00e9":1}', []).map((b, i) => (i === 10 ? 0xc3 : i === 11 ? 0x28 : b)),
+      'UTF-8',
+    );
     reject('dtype.safetensors', buildSafetensors(`{"a":${entry('F99', [1], 0, 4)}}`, [0, 0, 0, 0]), "tensor 'a'", 'unknown dtype "F99"');
     reject('u16.safetensors', buildSafetensors(`{"a":${entry('U16', [1], 0, 2)}}`, [0, 0]), 'unsupported dtype "U16"');
     reject('shape.safetensors', buildSafetensors('{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,0]}}', []), "tensor 'a'", 'shape');

@@ -13,18 +13,8 @@ import { DataError } from '../src/core/errors.js';
 import { evaluateCocoBbox } from '../src/metrics/coco/coco_eval.js';
 import { makeCocoEvalParams } from '../src/metrics/coco/coco_params.js';
 import type { CocoGroundTruth } from '../src/metrics/coco/coco_types.js';
-import {
-  cocoStatsToMetrics,
-  COCO_BBOX_METRIC_KEYS,
-  formatCocoStats,
-  formatFixedPython,
-} from '../src/metrics/coco/format.js';
-import {
-  loadCocoGroundTruth,
-  loadCocoResults,
-  parseCocoGroundTruth,
-  parseCocoResults,
-} from '../src/metrics/coco/load_coco.js';
+import { cocoStatsToMetrics, COCO_BBOX_METRIC_KEYS, formatCocoStats, formatFixedPython } from '../src/metrics/coco/format.js';
+import { loadCocoGroundTruth, loadCocoResults, parseCocoGroundTruth, parseCocoResults } from '../src/metrics/coco/load_coco.js';
 import { numpySum } from '../src/metrics/coco/numpy_compat.js';
 import { main as cocoEvalMain } from '../tools/coco_eval.js';
 
@@ -82,9 +72,7 @@ afterAll(() => {
 
 describe('COCO bbox evaluation vs pycocotools', () => {
   it('has the fixture cases', () => {
-    expect(CASES).toEqual(
-      expect.arrayContaining(['basic', 'crowd', 'areas', 'maxdets', 'edge_ids', 'random_jitter', 'random_ties']),
-    );
+    expect(CASES).toEqual(expect.arrayContaining(['basic', 'crowd', 'areas', 'maxdets', 'edge_ids', 'random_jitter', 'random_ties']));
   });
 
   it('uses bit-identical IoU and recall thresholds', () => {
@@ -227,7 +215,10 @@ describe('input validation', () => {
   const FILE = 'instances_bad.json';
   const base = (): { images: unknown[]; categories: unknown[]; annotations: Record<string, unknown>[] } => ({
     images: [{ id: 1 }, { id: 2 }],
-    categories: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }],
+    categories: [
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ],
     annotations: [
       { id: 10, image_id: 1, category_id: 1, bbox: [0, 0, 10, 10], area: 100, iscrowd: 0 },
       { id: 77, image_id: 2, category_id: 2, bbox: [5, 5, 20, 30], area: 600, iscrowd: 0 },
@@ -273,9 +264,7 @@ describe('input validation', () => {
     expect(dataErrorOf(() => parseCocoGroundTruth(imgs, FILE)).message).toMatch(/instances_bad\.json: duplicate image id 2/);
     const anns = base();
     anns.annotations.push({ ...anns.annotations[0] });
-    expect(dataErrorOf(() => parseCocoGroundTruth(anns, FILE)).message).toMatch(
-      /instances_bad\.json: duplicate annotation id 10/,
-    );
+    expect(dataErrorOf(() => parseCocoGroundTruth(anns, FILE)).message).toMatch(/instances_bad\.json: duplicate annotation id 10/);
   });
 
   it('names the annotation of a missing image, area or bad iscrowd', () => {
@@ -308,9 +297,7 @@ describe('input validation', () => {
 
   it('names the result and its image id for a bad result box or score', () => {
     const box = [{ image_id: 2, category_id: 1, bbox: [0, 0, -5, 5], score: 0.9 }];
-    expect(dataErrorOf(() => parseCocoResults(box, okGt(), 'dets.json')).message).toMatch(
-      /dets\.json: result #0 \(image id 2\): bbox/,
-    );
+    expect(dataErrorOf(() => parseCocoResults(box, okGt(), 'dets.json')).message).toMatch(/dets\.json: result #0 \(image id 2\): bbox/);
     const score = [{ image_id: 2, category_id: 1, bbox: [0, 0, 5, 5], score: null }];
     expect(dataErrorOf(() => parseCocoResults(score, okGt(), 'dets.json')).message).toMatch(/result #0 .*score/);
     expect(dataErrorOf(() => parseCocoResults({}, okGt(), 'dets.json')).message).toMatch(/dets\.json: .*JSON array/);

@@ -52,7 +52,7 @@ function metric(options: Partial<CocoMetricOptions>): CocoMetric {
 }
 
 describe("CocoMetric metric: ['bbox', 'segm']", () => {
-  it('gives the 12 bbox and the 12 segm numbers of pycocotools, and mmdet CocoMetric\'s keys and values', () => {
+  it("gives the 12 bbox and the 12 segm numbers of pycocotools, and mmdet CocoMetric's keys and values", () => {
     const m = metric({ metric: ['bbox', 'segm'] });
     const { samples, preds } = inputs();
     // two batches
@@ -127,7 +127,10 @@ describe("CocoMetric metric: ['bbox', 'segm']", () => {
 describe("results files: pycocotools loadRes's area rule", () => {
   it('segm results that carry boxes use box areas; mask-only results use mask areas and boxes, as pycocotools', async () => {
     const gt = await loadCocoGroundTruth(GT);
-    for (const [name, iouType] of [['segmWithBoxes', 'segm'], ['bboxFromMasks', 'bbox']] as const) {
+    for (const [name, iouType] of [
+      ['segmWithBoxes', 'segm'],
+      ['bboxFromMasks', 'bbox'],
+    ] as const) {
       const file = new URL(`./fixtures/maskdata/results_${name}.json`, import.meta.url).pathname;
       const r = evaluateCoco(gt, await loadCocoResults(file, gt), {}, iouType);
       r.stats.forEach((v, i) => expect(Math.abs(v - fx.loadRes[name][i]), `${name} stat ${i}: ${v} vs ${fx.loadRes[name][i]}`).toBeLessThanOrEqual(1e-12));

@@ -32,15 +32,27 @@ describe('print-config catches what train would', () => {
     [SEG, 'model.auxiliaryHead.lossDecode.classWeight=[1,1]', /ConfigError: model\.auxiliaryHead\.lossDecode\.classWeight has 2 entries, but trainDataloader\.dataset\.classes gives 4 classes/],
     // (`trainCfg.maxIters=7` alone now scales the schedule: test/schedule_scaling.test.ts.)
     [SEG, 'paramScheduler.0.end=700', /ConfigError: paramScheduler\.0\.end \(700\) is beyond trainCfg\.maxIters \(600\): set paramScheduler\.0\.end to at most 600, or raise trainCfg\.maxIters/],
-    [SEG, 'paramScheduler.1.begin=600', /ConfigError: paramScheduler\.1\.begin \(600\) is not below trainCfg\.maxIters \(600\).*set trainCfg\.maxIters above 600, or lower paramScheduler\.1\.begin \(and paramScheduler\.0\.end\) below 600/],
-    [DET, 'model.neck.addExtraConvs=on_inptu', /ConfigError: Option model\.neck\.addExtraConvs of FPN: expected one of false, true, "on_input", "on_lateral", "on_output", got "on_inptu"\. Did you mean 'on_input'/],
+    [
+      SEG,
+      'paramScheduler.1.begin=600',
+      /ConfigError: paramScheduler\.1\.begin \(600\) is not below trainCfg\.maxIters \(600\).*set trainCfg\.maxIters above 600, or lower paramScheduler\.1\.begin \(and paramScheduler\.0\.end\) below 600/,
+    ],
+    [
+      DET,
+      'model.neck.addExtraConvs=on_inptu',
+      /ConfigError: Option model\.neck\.addExtraConvs of FPN: expected one of false, true, "on_input", "on_lateral", "on_output", got "on_inptu"\. Did you mean 'on_input'/,
+    ],
     [DET, 'model.neck.upsampleCfg.mode=bilinaer', /ConfigError: Option model\.neck\.upsampleCfg\.mode .*expected one of "nearest", "bilinear", got "bilinaer"/],
-  ])('%s with %s', (config, option, message) => {
-    const r = printConfig(config, [option]);
-    expect(r.status).toBe(1);
-    expect(r.err).toMatch(message);
-    expect(r.err).not.toMatch(/\n\s+at /); // no stack trace without --debug
-  }, 60_000);
+  ])(
+    '%s with %s',
+    (config, option, message) => {
+      const r = printConfig(config, [option]);
+      expect(r.status).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack trace without --debug
+    },
+    60_000,
+  );
 
   it('the stack is printed with --debug', () => {
     const r = runToolProcess('print_config', ['--config', SEG, '--debug', '--cfg-options', 'trainDataloader.batchSize=-1']);
@@ -62,7 +74,14 @@ describe('print-config catches what train would', () => {
   }, 60_000);
 
   it('top-level classes flow to every split and are checked against the heads', () => {
-    const r = runToolProcess('print_config', ['--config', SEG, '--cfg-options', 'classes=["bg","thing"]', 'model.decodeHead.lossDecode.classWeight=[0.3,1]', 'model.auxiliaryHead.lossDecode.classWeight=null']);
+    const r = runToolProcess('print_config', [
+      '--config',
+      SEG,
+      '--cfg-options',
+      'classes=["bg","thing"]',
+      'model.decodeHead.lossDecode.classWeight=[0.3,1]',
+      'model.auxiliaryHead.lossDecode.classWeight=null',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as Record<string, { dataset: { classes: string[] } }>;
     for (const split of ['trainDataloader', 'valDataloader', 'testDataloader']) expect(printed[split].dataset.classes).toEqual(['bg', 'thing']);

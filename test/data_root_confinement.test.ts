@@ -45,8 +45,7 @@ describe('CocoDetection file names', () => {
     writeFileSync(annFile, JSON.stringify(ann));
     return { dataRoot, annFile };
   }
-  const build = (dataRoot: string): unknown =>
-    DATASETS.build({ type: 'CocoDetection', dataRoot, filterEmptyGt: false }, {}, 'trainDataloader.dataset');
+  const build = (dataRoot: string): unknown => DATASETS.build({ type: 'CocoDetection', dataRoot, filterEmptyGt: false }, {}, 'trainDataloader.dataset');
 
   it("rejects '..' that leaves the image folder, naming the image id, the annotation file and the folder", () => {
     const { dataRoot, annFile } = coco('dotdot', '../../../../outside/secret.jpg');
@@ -82,8 +81,7 @@ describe('ADE20K layout and SegDataset', () => {
     touch(join(dataRoot, 'annotations', 'training', 'a.png'));
     return dataRoot;
   }
-  const build = (dataRoot: string, extra: Record<string, unknown> = {}): unknown =>
-    DATASETS.build({ type: 'ADE20KDataset', dataRoot, classes: ['bg', 'fg'], ...extra }, {}, 'trainDataloader.dataset');
+  const build = (dataRoot: string, extra: Record<string, unknown> = {}): unknown => DATASETS.build({ type: 'ADE20KDataset', dataRoot, classes: ['bg', 'fg'], ...extra }, {}, 'trainDataloader.dataset');
 
   it('rejects a symlinked image or label map pointing outside the data folders', () => {
     const imgLink = ade('ade_img');
@@ -102,11 +100,7 @@ describe('ADE20K layout and SegDataset', () => {
     const dataRoot = ade('seg_split');
     writeFileSync(join(dataRoot, 'train.txt'), 'a\n../../../outside/secret\n');
     const seg = (splitFile: string): unknown =>
-      DATASETS.build(
-        { type: 'SegDataset', dataRoot, imgDir: 'images/training', annDir: 'annotations/training', splitFile, numClasses: 2 },
-        {},
-        'trainDataloader.dataset',
-      );
+      DATASETS.build({ type: 'SegDataset', dataRoot, imgDir: 'images/training', annDir: 'annotations/training', splitFile, numClasses: 2 }, {}, 'trainDataloader.dataset');
     expect(() => seg('train.txt')).toThrow(new RegExp(`line '\\.\\./\\.\\./\\.\\./outside/secret' of ${escape(join(dataRoot, 'train.txt'))}: file name .* leaves the data folder`));
     writeFileSync(join(dataRoot, 'abs.txt'), `${secret.slice(0, -4)}\n`);
     expect(() => seg('abs.txt')).toThrow(/of .*abs\.txt: file name .* is an absolute path/);

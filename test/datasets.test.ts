@@ -150,10 +150,17 @@ describe('SegDataset', () => {
     fs.mkdirSync(path.join(city, 'gtFine', 'train', 'aachen'), { recursive: true });
     fs.copyFileSync(path.join(root, 'images', 'training', 'train_000000.jpg'), path.join(city, 'leftImg8bit', 'train', 'aachen', 'a_000001_leftImg8bit.png'));
     fs.copyFileSync(path.join(root, 'annotations', 'training', 'train_000000.png'), path.join(city, 'gtFine', 'train', 'aachen', 'a_000001_gtFine_labelTrainIds.png'));
-    const cs = buildDataset({
-      type: 'SegDataset', imgDir: 'leftImg8bit/train', annDir: 'gtFine/train', imgSuffix: '_leftImg8bit.png',
-      segMapSuffix: '_gtFine_labelTrainIds.png', numClasses: 19,
-    }, city);
+    const cs = buildDataset(
+      {
+        type: 'SegDataset',
+        imgDir: 'leftImg8bit/train',
+        annDir: 'gtFine/train',
+        imgSuffix: '_leftImg8bit.png',
+        segMapSuffix: '_gtFine_labelTrainIds.png',
+        numClasses: 19,
+      },
+      city,
+    );
     expect(cs.length).toBe(1);
     expect(cs.sampleInfo(0).segMapPath).toBe(path.join(city, 'gtFine', 'train', 'aachen', 'a_000001_gtFine_labelTrainIds.png'));
   });
@@ -246,7 +253,12 @@ describe('CocoDetection', () => {
   });
 
   it('rejects a bad box, naming the annotation id and the file', () => {
-    for (const bbox of [[1, 2, -3, 4], [1, 2, 0, 4], [1, 2, 'NaN', 4], [1, 2, 3]]) {
+    for (const bbox of [
+      [1, 2, -3, 4],
+      [1, 2, 0, 4],
+      [1, 2, 'NaN', 4],
+      [1, 2, 3],
+    ]) {
       const dst = cocoRoot('coco-badbox', (c) => {
         c.annotations[2].bbox = bbox;
       });
@@ -279,19 +291,30 @@ describe('CocoDetection', () => {
   });
 
   it('runs a detection train pipeline with boxes kept inside the image', async () => {
-    const ds = buildDataset({
-      ...cfg,
-      pipeline: [
-        { type: 'LoadImageFromFile' },
-        { type: 'LoadAnnotations' },
-        { type: 'RandomResize', scale: [[96, 48], [96, 80]], ratioRange: null, keepRatio: true },
-        { type: 'RandomCrop', cropSize: [48, 48] },
-        { type: 'RandomFlip', prob: 0.5 },
-        { type: 'PhotoMetricDistortion' },
-        { type: 'Normalize' },
-        { type: 'Pad', sizeDivisor: 32 },
-      ],
-    }, root);
+    const ds = buildDataset(
+      {
+        ...cfg,
+        pipeline: [
+          { type: 'LoadImageFromFile' },
+          { type: 'LoadAnnotations' },
+          {
+            type: 'RandomResize',
+            scale: [
+              [96, 48],
+              [96, 80],
+            ],
+            ratioRange: null,
+            keepRatio: true,
+          },
+          { type: 'RandomCrop', cropSize: [48, 48] },
+          { type: 'RandomFlip', prob: 0.5 },
+          { type: 'PhotoMetricDistortion' },
+          { type: 'Normalize' },
+          { type: 'Pad', sizeDivisor: 32 },
+        ],
+      },
+      root,
+    );
     for (let i = 0; i < ds.length; i++) {
       const r = await ds.get(i, new Rng(i));
       const [h, w] = r.sample.imgShape;

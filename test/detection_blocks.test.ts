@@ -15,23 +15,11 @@ import { MaxIoUAssigner, type MaxIoUAssignerOptions } from '../src/models/task_m
 import { DeltaXYWHBBoxCoder } from '../src/models/task_modules/coders/delta_xywh_coder.js';
 import { DistancePointBBoxCoder } from '../src/models/task_modules/coders/distance_point_coder.js';
 import { FocalLoss, focalLossSpec, sigmoidFocalLoss } from '../src/losses/focal_loss.js';
-import {
-  L1Loss,
-  SmoothL1Loss,
-  l1Loss,
-  l1LossSpec,
-  smoothL1Loss,
-  smoothL1LossSpec,
-} from '../src/losses/smooth_l1_loss.js';
+import { L1Loss, SmoothL1Loss, l1Loss, l1LossSpec, smoothL1Loss, smoothL1LossSpec } from '../src/losses/smooth_l1_loss.js';
 import { GIoULoss, giouLoss, giouLossElementwise, giouLossSpec } from '../src/losses/giou_loss.js';
 import { bceWithLogits } from '../src/losses/bce_with_logits.js';
 import { centernessTarget, fcosTargets, gatherRows } from '../src/models/task_modules/assigners/fcos_targets.js';
-import {
-  batchedNms,
-  multiclassNmsPostprocess,
-  nms,
-  type LevelPredictions,
-} from '../src/structures/bbox/nms.js';
+import { batchedNms, multiclassNmsPostprocess, nms, type LevelPredictions } from '../src/structures/bbox/nms.js';
 import { TEST_BACKENDS, useBackend } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/detection/detection_blocks.safetensors', import.meta.url).pathname;
@@ -283,7 +271,12 @@ describe('NMS (host)', () => {
   it('nms equals torchvision', () => {
     expectEqualArray(nms(F('nms.single.boxes'), F('nms.single.scores'), 0.45), I('nms.single.keep'), 'nms');
   });
-  for (const [name, iou] of [['small', 0.5], ['mid', 0.5], ['mid_iou03', 0.3], ['large', 0.5]] as const) {
+  for (const [name, iou] of [
+    ['small', 0.5],
+    ['mid', 0.5],
+    ['mid_iou03', 0.3],
+    ['large', 0.5],
+  ] as const) {
     it(`batchedNms equals torchvision: ${name}`, () => {
       const keep = batchedNms(F(`nms.${name}.boxes`), F(`nms.${name}.scores`), I(`nms.${name}.labels`), iou);
       expectEqualArray(keep, I(`nms.${name}.keep`), `${name} keep`);
@@ -472,7 +465,10 @@ describe.each(TEST_BACKENDS)('tfjs parts on %s', (backend) => {
       }));
     const shape: [number, number] = [40, 56];
 
-    for (const [name, nmsPre, maxPerImg] of [['a', 60, 100], ['b', 1000, 12]] as const) {
+    for (const [name, nmsPre, maxPerImg] of [
+      ['a', 60, 100],
+      ['b', 1000, 12],
+    ] as const) {
       it(`RetinaNet-style (anchors + deltas), nmsPre ${nmsPre}, maxPerImg ${maxPerImg}`, () => {
         const coder = new DeltaXYWHBBoxCoder();
         const before = tf.memory().numTensors;

@@ -51,7 +51,10 @@ const SMALL_RANGES = [
 /** Loads `<c>.sd.*` into `module` after checking that the (mmdet) names are exactly ours. */
 function loadCase(module: Module, fx: Map<string, tf.Tensor>, c: string): void {
   const prefix = `${c}.sd.`;
-  const theirs = [...fx.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
+  const theirs = [...fx.keys()]
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length))
+    .sort();
   const own = module.stateDict();
   expect([...own.keys()].sort(), `${c}: state-dict names`).toEqual(theirs);
   const state = new Map<string, tf.Tensor>();
@@ -335,7 +338,15 @@ describe('detectors in the runner, prediction frame, CocoMetric and inference (w
     expect(pred.scores.length).toBe(60);
     const [sx, sy] = sample.scaleFactor;
     expect(sx).toBeCloseTo(88 / 96, 6);
-    const anchors = head.anchors([[8, 12], [4, 6], [2, 3], [1, 2], [1, 1]]).flatMap((a) => Array.from(a));
+    const anchors = head
+      .anchors([
+        [8, 12],
+        [4, 6],
+        [2, 3],
+        [1, 2],
+        [1, 1],
+      ])
+      .flatMap((a) => Array.from(a));
     const clip = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
     const expected: number[][] = [];
     for (let j = 0; j < anchors.length; j += 4) {
@@ -379,7 +390,7 @@ describe('detectors in the runner, prediction frame, CocoMetric and inference (w
           const [x, y, w, h] = a.bbox;
           boxes.push(x + j, y - j / 2, x + w + j / 2, y + h + j, x, y, x + w, y + h, x + 30, y + 30, x + 50, y + 45);
           scores.push(0.9 - 0.01 * k, 0.3, 0.5);
-          labels.push(a.category_id - 1, (a.category_id % 3), 0);
+          labels.push(a.category_id - 1, a.category_id % 3, 0);
         }
         return { kind: 'det', bboxes: Float32Array.from(boxes), scores: Float32Array.from(scores), labels: Int32Array.from(labels) };
       });
@@ -413,7 +424,9 @@ describe('detectors in the runner, prediction frame, CocoMetric and inference (w
     const head = model.bboxHead as RetinaHead;
     if (head.retinaCls.bias !== null) head.retinaCls.bias.variable.assign(tf.zerosLike(head.retinaCls.bias.variable)); // scores ≈ 0.5: boxes get drawn
     model.eval();
-    const name = readdirSync(join(data, 'val2017')).filter((f) => f.endsWith('.jpg')).sort()[1];
+    const name = readdirSync(join(data, 'val2017'))
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()[1];
     const input = join(data, 'val2017', name);
     const logs: string[] = [];
     const log = console.log;
@@ -453,13 +466,20 @@ describe('detectors in the runner, prediction frame, CocoMetric and inference (w
   });
 
   it('fine-tuning from a torchvision Swin checkpoint with frozenStages 1: the backbone loads, stage 1 stays frozen, the head trains', async () => {
-    const config = tinyConfig('FCOS', { trainCfg: { by: 'iter', maxIters: 6, valInterval: 6 }, defaultHooks: { checkpoint: { interval: 0, maxKeepCkpts: 1 }, logger: { interval: 3 } } }, { frozenStages: 1 });
+    const config = tinyConfig(
+      'FCOS',
+      { trainCfg: { by: 'iter', maxIters: 6, valInterval: 6 }, defaultHooks: { checkpoint: { interval: 0, maxKeepCkpts: 1 }, logger: { interval: 3 } } },
+      { frozenStages: 1 },
+    );
     const progress = quietProgress();
     const runner = new Runner(config, { workDir: join(root, 'finetune'), loadFrom: SWIN_TV, progress });
     try {
       const model = runner.model as SingleStageDetector;
       const snapshot = (): Map<string, Float32Array> => new Map(model.namedParameters().map(([n, p]) => [n, Float32Array.from(p.variable.dataSync())]));
-      const frozen = model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n]) => n);
+      const frozen = model
+        .namedParameters()
+        .filter(([, p]) => !p.requiresGrad)
+        .map(([n]) => n);
       expect(frozen.length).toBeGreaterThan(0);
       expect(frozen.every((n) => /^backbone\.(patch_embed|layers\.0|norm0)\./.test(n))).toBe(true);
       expect(frozen).toContain('backbone.layers.0.blocks.0.attn.qkv.weight');

@@ -25,8 +25,14 @@ function softmax(row: number[], t: number): number[] {
 
 describe('distillation losses match their formulas', () => {
   beforeAll(async () => useBackend('cpu'));
-  const student = [[1, 2, 3], [0.5, -1, 0.25]];
-  const teacher = [[3, 2, 1], [0, 0, 4]];
+  const student = [
+    [1, 2, 3],
+    [0.5, -1, 0.25],
+  ];
+  const teacher = [
+    [3, 2, 1],
+    [0, 0, 4],
+  ];
 
   it('soft: T² · mean KL(softmax(t/T) ‖ softmax(s/T))', () => {
     for (const T of [1, 2, 4]) {
@@ -77,7 +83,7 @@ describe('the runner trains a DeiT student against a frozen teacher', () => {
     );
     const progress = quietProgress();
     const runner = await Runner.create(config, { workDir: join(root, 'wd'), dataRoot: join(root, 'data'), progress });
-    const teacherModel = (runner.options.teacher as NonNullable<typeof runner.options.teacher>);
+    const teacherModel = runner.options.teacher as NonNullable<typeof runner.options.teacher>;
     await runner.train();
     const after = teacherModel.stateDict().get('head.fc.weight')?.dataSync();
     expect(Array.from(after ?? [])).toEqual(Array.from(before ?? []));

@@ -23,7 +23,14 @@ function batch(h: number, w: number): Batch {
   const samples = [0, 1].map((i) => {
     const data = new Uint8Array(h * w);
     for (let p = 0; p < data.length; p++) data[p] = (p * 7 + i * 3 + (p % w > w / 2 ? 1 : 0)) % 4;
-    return { imgPath: `img${i}`, oriShape: [h, w] as [number, number], imgShape: [h, w] as [number, number], scaleFactor: [1, 1] as [number, number], flip: false, gtSemSeg: { data, height: h, width: w } };
+    return {
+      imgPath: `img${i}`,
+      oriShape: [h, w] as [number, number],
+      imgShape: [h, w] as [number, number],
+      scaleFactor: [1, 1] as [number, number],
+      flip: false,
+      gtSemSeg: { data, height: h, width: w },
+    };
   });
   return { inputs, samples };
 }
@@ -60,7 +67,10 @@ describe.each(TEST_BACKENDS)('variableGradsEarlyRelease (%s)', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
     const raw = await loadConfig(CONFIG);
-    config = validateConfig(mergeConfig(raw, { model: { backbone: { embedDim: 16, depths: [2, 2, 1, 1], dropPathRate: 0.2 }, decodeHead: { channels: 16 }, auxiliaryHead: { channels: 8 } } }) as Config, CONFIG);
+    config = validateConfig(
+      mergeConfig(raw, { model: { backbone: { embedDim: 16, depths: [2, 2, 1, 1], dropPathRate: 0.2 }, decodeHead: { channels: 16 }, auxiliaryHead: { channels: 8 } } }) as Config,
+      CONFIG,
+    );
   });
   afterAll(() => undefined);
 

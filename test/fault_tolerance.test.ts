@@ -32,7 +32,15 @@ function trainIters(workDir: string): number[] {
 }
 
 /** A huge learning rate without clipping: the loss explodes within a few iterations. */
-const EXPLODE = ['optimWrapper.optimizer={"type":"SGD","lr":1e6,"momentum":0.9}', 'optimWrapper.clipGrad=null', 'paramScheduler=[]', 'defaultHooks.checkpoint.interval=1', 'defaultHooks.checkpoint.maxKeepCkpts=20', 'trainCfg.valInterval=100', 'trainCfg.maxIters=12'];
+const EXPLODE = [
+  'optimWrapper.optimizer={"type":"SGD","lr":1e6,"momentum":0.9}',
+  'optimWrapper.clipGrad=null',
+  'paramScheduler=[]',
+  'defaultHooks.checkpoint.interval=1',
+  'defaultHooks.checkpoint.maxKeepCkpts=20',
+  'trainCfg.valInterval=100',
+  'trainCfg.maxIters=12',
+];
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -78,7 +86,9 @@ describe('NaN guard', () => {
     const workDir = join(root, 'rollback');
     const progress = quietProgress();
     const runner = new Runner(await config([...EXPLODE, 'nanGuard.rollback=true', 'nanGuard.lrFactor=1e-7', 'nanGuard.maxRollbacks=2']), {
-      workDir, dataRoot: data, progress,
+      workDir,
+      dataRoot: data,
+      progress,
     });
     const result = await runner.train();
     runner.dispose();

@@ -30,7 +30,10 @@ const K = 5;
  */
 function loadCase(module: Module, fx: Map<string, tf.Tensor>, c: string): void {
   const prefix = `${c}.sd.`;
-  const theirs = [...fx.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
+  const theirs = [...fx.keys()]
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length))
+    .sort();
   const ours = [...module.stateDict().keys()].sort();
   expect(ours, `${c}: state-dict names`).toEqual(theirs);
   const own = module.stateDict();
@@ -138,7 +141,11 @@ describe.each(TEST_BACKENDS)('FPN, ConvModule, norms and segmentation heads matc
     for (const [tag, size, ac] of cases) {
       expectClose(resizeBilinear(x, size, ac), io4(fx, 'resize', `${tag}.output`), 1e-5, `${tag} forward`);
       const r = io4(fx, 'resize', `${tag}.loss_weight`);
-      const dx = tf.grad((input: tf.Tensor) => resizeBilinear(input as tf.Tensor4D, size, ac).mul(r).sum())(x);
+      const dx = tf.grad((input: tf.Tensor) =>
+        resizeBilinear(input as tf.Tensor4D, size, ac)
+          .mul(r)
+          .sum(),
+      )(x);
       expectClose(dx, io4(fx, 'resize', `${tag}.grad`), 1e-4, `${tag} gradient`);
     }
   });
@@ -161,7 +168,11 @@ describe.each(TEST_BACKENDS)('FPN, ConvModule, norms and segmentation heads matc
       expectClose(adaptiveAvgPool2d(x, s), io4(fx, 'pool', `s${s}.output`), 1e-5, `pool ${s}`);
       expectClose(adaptiveAvgPool2d(small, s), io4(fx, 'pool', `small_s${s}.output`), 1e-5, `pool 2x3 -> ${s}`);
       const r = io4(fx, 'pool', `s${s}.loss_weight`);
-      const dx = tf.grad((input: tf.Tensor) => adaptiveAvgPool2d(input as tf.Tensor4D, s).mul(r).sum())(x);
+      const dx = tf.grad((input: tf.Tensor) =>
+        adaptiveAvgPool2d(input as tf.Tensor4D, s)
+          .mul(r)
+          .sum(),
+      )(x);
       expectClose(dx, io4(fx, 'pool', `s${s}.grad`), 1e-5, `pool ${s} gradient`);
     }
     expectClose(adaptiveAvgPool2d(x, [4, 5]), io4(fx, 'pool', 's4x5.output'), 1e-5, 'pool 4x5');
@@ -171,11 +182,7 @@ describe.each(TEST_BACKENDS)('FPN, ConvModule, norms and segmentation heads matc
     ['fpn_maxpool', { numOuts: 5 }, ['p2', 'p3', 'p4', 'p5', 'p6']],
     ['fpn_on_input', { numOuts: 5, startLevel: 1, addExtraConvs: 'on_input' }, ['p3', 'p4', 'p5', 'p6', 'p7']],
     ['fpn_on_output', { numOuts: 5, startLevel: 1, addExtraConvs: 'on_output', reluBeforeExtraConvs: true }, ['p3', 'p4', 'p5', 'p6', 'p7']],
-    [
-      'fpn_on_lateral_bn',
-      { numOuts: 6, addExtraConvs: 'on_lateral', normCfg: { type: 'BN' }, actCfg: { type: 'ReLU' }, noNormOnLateral: true },
-      ['p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
-    ],
+    ['fpn_on_lateral_bn', { numOuts: 6, addExtraConvs: 'on_lateral', normCfg: { type: 'BN' }, actCfg: { type: 'ReLU' }, noNormOnLateral: true }, ['p2', 'p3', 'p4', 'p5', 'p6', 'p7']],
     ['fpn_end_level', { numOuts: 2, startLevel: 1, endLevel: 2, addExtraConvs: true }, ['p3', 'p4']],
   ];
   for (const [c, options, names] of fpnCases) {
@@ -268,9 +275,7 @@ describe.each(TEST_BACKENDS)('FPN, ConvModule, norms and segmentation heads matc
     const config = { channels: 8, lossDecode: [{ type: 'CrossEntropyLoss' }, { type: 'DiceLoss', lossWeight: 3 }] };
     const head = uperHeadSpec.build(validateOptions(uperHeadSpec, config, 'UPerHead', 'h'), { inputs: STAGES, numClasses: K }, 'h');
     expect(head.losses.map((l) => l.name)).toEqual(['loss_ce', 'loss_dice']);
-    expect(() =>
-      uperHeadSpec.build(validateOptions(uperHeadSpec, { channels: 8, inFeatures: 'stage9' }, 'UPerHead', 'h'), { inputs: STAGES, numClasses: K }, 'h'),
-    ).toThrow(/stage9/);
+    expect(() => uperHeadSpec.build(validateOptions(uperHeadSpec, { channels: 8, inFeatures: 'stage9' }, 'UPerHead', 'h'), { inputs: STAGES, numClasses: K }, 'h')).toThrow(/stage9/);
   });
 });
 
@@ -281,10 +286,7 @@ describe.each(TEST_BACKENDS)('FPN + UPerHead training step on %s', (backend) => 
 
   it('gradients reach every trainable parameter; no tensor leak over two steps', () => {
     const fpn = new FPN(STAGES, { ...FPN_DEFAULTS, outChannels: 8, normCfg: { type: 'BN' }, actCfg: { type: 'ReLU' } });
-    const head = new UPerHead(
-      { inputs: fpn.outputSpecs, numClasses: K, losses: [ce(), dice()] },
-      { ...common({ channels: 8, normCfg: { type: 'BN' } }), poolScales: [1, 2, 3, 6] },
-    );
+    const head = new UPerHead({ inputs: fpn.outputSpecs, numClasses: K, losses: [ce(), dice()] }, { ...common({ channels: 8, normCfg: { type: 'BN' } }), poolScales: [1, 2, 3, 6] });
     const aux = new FCNHead(
       { inputs: fpn.outputSpecs, numClasses: K, losses: [ce(0.4)] },
       { ...common({ channels: 8, inFeatures: 'p4', normCfg: { type: 'BN' } }), inputTransform: null, numConvs: 1, kernelSize: 3, concatInput: false, dilation: 1 },
@@ -311,19 +313,25 @@ describe.each(TEST_BACKENDS)('FPN + UPerHead training step on %s', (backend) => 
 
     const before = tf.memory().numTensors;
     for (let step = 0; step < 2; step++) {
-      const { value, grads } = tf.variableGrads(() => {
-        const pyramid = fpn.forward(inputs);
-        const terms = { ...head.loss(head.forward(pyramid), labels, 'decode.'), ...aux.loss(aux.forward(pyramid), labels, 'aux.') };
-        expect(Object.keys(terms).sort()).toEqual(['aux.loss_ce', 'decode.loss_ce', 'decode.loss_dice']);
-        return tf.addN(Object.values(terms)) as tf.Scalar;
-      }, vars.map(([, v]) => v));
+      const { value, grads } = tf.variableGrads(
+        () => {
+          const pyramid = fpn.forward(inputs);
+          const terms = { ...head.loss(head.forward(pyramid), labels, 'decode.'), ...aux.loss(aux.forward(pyramid), labels, 'aux.') };
+          expect(Object.keys(terms).sort()).toEqual(['aux.loss_ce', 'decode.loss_ce', 'decode.loss_dice']);
+          return tf.addN(Object.values(terms)) as tf.Scalar;
+        },
+        vars.map(([, v]) => v),
+      );
       expect(Number.isFinite(value.dataSync()[0])).toBe(true);
       for (const [name, v] of vars) {
         const g = grads[v.name];
         expect(g, `gradient of ${name}`).toBeDefined();
         const data = g.dataSync();
         expect(data.every(Number.isFinite), `finite gradient of ${name}`).toBe(true);
-        expect(data.some((d) => d !== 0), `non-zero gradient of ${name}`).toBe(true);
+        expect(
+          data.some((d) => d !== 0),
+          `non-zero gradient of ${name}`,
+        ).toBe(true);
       }
       value.dispose();
       tf.dispose(grads);

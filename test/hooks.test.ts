@@ -99,7 +99,10 @@ describe('hook priorities', () => {
 
 describe('hook configs are validated', () => {
   it.each([
-    ['customHooks=[{"type":"RecordngHook"}]', /Unknown hooks type 'RecordngHook' at customHooks\.0\.type\. Did you mean 'RecordingHook'.*Registered hooks: .*CheckpointHook.*EMAHook.*EarlyStoppingHook/],
+    [
+      'customHooks=[{"type":"RecordngHook"}]',
+      /Unknown hooks type 'RecordngHook' at customHooks\.0\.type\. Did you mean 'RecordingHook'.*Registered hooks: .*CheckpointHook.*EMAHook.*EarlyStoppingHook/,
+    ],
     ['customHooks=[{"tag":"x"}]', /customHooks\.0: missing 'type' \(a registered hooks name: .*LoggerHook/],
     ['customHooks=[{"type":"EMAHook","decai":0.9}]', /Unknown option 'decai' at customHooks\.0\.decai for EMAHook\. Did you mean 'decay'/],
     ['customHooks=[{"type":"EMAHook","priority":"MEDIUM"}]', /customHooks\.0\.priority: expected a priority name \(HIGHEST, .*LOWEST\) or an integer in \[0, 100\], got "MEDIUM"/],
@@ -190,10 +193,11 @@ describe('EarlyStoppingHook', () => {
 
   it('ends a run early and still writes the final weights', async () => {
     const workDir = join(root, 'early');
-    const runner = new Runner(
-      await config(['trainCfg.maxIters=8', 'trainCfg.valInterval=2', 'customHooks=[{"type":"EarlyStoppingHook","monitor":"accuracy/top1","stoppingThreshold":-1}]']),
-      { workDir, dataRoot: data, progress: quietProgress() },
-    );
+    const runner = new Runner(await config(['trainCfg.maxIters=8', 'trainCfg.valInterval=2', 'customHooks=[{"type":"EarlyStoppingHook","monitor":"accuracy/top1","stoppingThreshold":-1}]']), {
+      workDir,
+      dataRoot: data,
+      progress: quietProgress(),
+    });
     const result = await runner.train();
     runner.dispose();
     expect(result.iters).toBe(2);
@@ -205,10 +209,11 @@ describe('EarlyStoppingHook', () => {
 describe('VisualizationHook', () => {
   it('writes the first maxImages validation predictions as PNGs at every interval-th evaluation', async () => {
     const workDir = join(root, 'vis');
-    const runner = new Runner(
-      await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=2', 'customHooks=[{"type":"VisualizationHook","interval":2,"maxImages":3}]']),
-      { workDir, dataRoot: data, progress: quietProgress() },
-    );
+    const runner = new Runner(await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=2', 'customHooks=[{"type":"VisualizationHook","interval":2,"maxImages":3}]']), {
+      workDir,
+      dataRoot: data,
+      progress: quietProgress(),
+    });
     await runner.train();
     runner.dispose();
     // evaluations at 2, 4, 6: the 2nd is drawn (and the 4th would be)
@@ -224,12 +229,7 @@ describe('VisualizationHook', () => {
     const image = { width: 4, height: 2, channels: 3, data: new Uint8Array(24).fill(100) };
     const seg = drawPrediction(image, { kind: 'seg', labelMap: { width: 4, height: 2, data: new Uint8Array([1, 1, 1, 1, 0, 0, 0, 0]) } }, null, ['bg', 'fg']);
     expect(Array.from(seg.data.slice(0, 3))).not.toEqual([100, 100, 100]);
-    const det = drawPrediction(
-      image,
-      { kind: 'det', bboxes: new Float32Array([0, 0, 2, 2, 1, 1, 3, 2]), scores: new Float32Array([0.9, 0.1]), labels: new Int32Array([1, 0]) },
-      null,
-      ['cat', 'dog'],
-    );
+    const det = drawPrediction(image, { kind: 'det', bboxes: new Float32Array([0, 0, 2, 2, 1, 1, 3, 2]), scores: new Float32Array([0.9, 0.1]), labels: new Int32Array([1, 0]) }, null, ['cat', 'dog']);
     expect(det.svg?.match(/<rect /g)).toHaveLength(1);
     expect(det.svg).toContain('dog 0.90');
   });

@@ -6,17 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  area,
-  decode,
-  encode,
-  frPyObjects,
-  iou,
-  merge,
-  toBbox,
-  type CompressedRle,
-  type UncompressedRle,
-} from '../src/structures/mask/coco_mask_api.js';
+import { area, decode, encode, frPyObjects, iou, merge, toBbox, type CompressedRle, type UncompressedRle } from '../src/structures/mask/coco_mask_api.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 interface Fixture {

@@ -1,18 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { torchTopkIndices } from '../src/core/torch_order.js';
 import { describe, expect, it } from 'vitest';
-import {
-  IoUAccumulator,
-  intersectAndUnion,
-  segMetricsToJson,
-  type IntersectAndUnion,
-  type SegLabelArray,
-} from '../src/metrics/segmentation/iou.js';
-import {
-  AccuracyAccumulator,
-  defaultTopK,
-  topKAccuracy,
-} from '../src/metrics/classification/accuracy.js';
+import { IoUAccumulator, intersectAndUnion, segMetricsToJson, type IntersectAndUnion, type SegLabelArray } from '../src/metrics/segmentation/iou.js';
+import { AccuracyAccumulator, defaultTopK, topKAccuracy } from '../src/metrics/classification/accuracy.js';
 
 // Fixtures written by test/fixtures/metrics/make_metric_fixtures.py (numpy
 // bincount for segmentation, torch.topk for classification).
@@ -131,13 +121,7 @@ describe('segmentation IoU (mmseg IoUMetric)', () => {
         expectAllClose(r.perClass.acc, c.expected.acc, 'Acc');
 
         const json = segMetricsToJson(r, c.classNames);
-        expect(Object.keys(json)).toEqual([
-          'mIoU',
-          'mAcc',
-          'aAcc',
-          ...c.classNames.map((n) => `IoU.${n}`),
-          ...c.classNames.map((n) => `Acc.${n}`),
-        ]);
+        expect(Object.keys(json)).toEqual(['mIoU', 'mAcc', 'aAcc', ...c.classNames.map((n) => `IoU.${n}`), ...c.classNames.map((n) => `Acc.${n}`)]);
         expectClose(json.mIoU, c.expected.mIoU, 'json mIoU');
         expectClose(json.aAcc, c.expected.aAcc, 'json aAcc');
         c.classNames.forEach((n, k) => {

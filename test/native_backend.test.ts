@@ -8,29 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../src/core/tf.js';
 import { nativeLibraryDescription, selectBackend } from '../src/core/backend.js';
 import { backendTakesExplicitPadding, withExplicitPadding } from '../src/nn/functional/explicit_padding.js';
-import {
-  LIBRARY_LINKS,
-  NATIVE_VARIANTS,
-  REQUIRED_SYMBOLS,
-  TENSORFLOW_VERSION,
-  TFJS_VERSION,
-  checkCApi,
-  nativePaths,
-  parseDefinedSymbols,
-} from '../tools/lib/native_build.js';
+import { LIBRARY_LINKS, NATIVE_VARIANTS, REQUIRED_SYMBOLS, TENSORFLOW_VERSION, TFJS_VERSION, checkCApi, nativePaths, parseDefinedSymbols } from '../tools/lib/native_build.js';
 import { TEST_BACKENDS, maxAbsDiff, useBackend } from './helpers.js';
 
 const NATIVE_PASS = process.env.DENSEKIT_BACKEND === 'tensorflow';
 
 describe('setup-native steps', () => {
   it('reads defined symbols from nm -D output, dropping symbol versions and undefined entries', () => {
-    const nm = [
-      '000000001d498d60 T TFE_NewContext@@tensorflow',
-      '00000000017acc90 T TF_NewTensor',
-      '                 U TF_Undefined',
-      '0000000000001000 W TF_Weak@@tensorflow',
-      'garbage',
-    ].join('\n');
+    const nm = ['000000001d498d60 T TFE_NewContext@@tensorflow', '00000000017acc90 T TF_NewTensor', '                 U TF_Undefined', '0000000000001000 W TF_Weak@@tensorflow', 'garbage'].join('\n');
     expect([...parseDefinedSymbols(nm)].sort()).toEqual(['TFE_NewContext', 'TF_NewTensor', 'TF_Weak']);
   });
 
@@ -63,7 +48,12 @@ describe.each(TEST_BACKENDS)('explicit padding on %s', (backend) => {
     await useBackend('cpu');
     const x = tf.randomNormal([1, 7, 6, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 4) as tf.Tensor4D;
-    const refConv = tf.conv2d(x, w, 2, [[0, 0], [1, 2], [2, 1], [0, 0]]);
+    const refConv = tf.conv2d(x, w, 2, [
+      [0, 0],
+      [1, 2],
+      [2, 1],
+      [0, 0],
+    ]);
     const refPool = tf.maxPool(tf.neg(x) as tf.Tensor4D, 3, 2, 1);
     const [xs, ws, rc, rp] = [x, w, refConv, refPool].map((t) => ({ data: t.dataSync().slice(), shape: t.shape }));
     tf.dispose([x, w, refConv, refPool]);
@@ -72,8 +62,18 @@ describe.each(TEST_BACKENDS)('explicit padding on %s', (backend) => {
     const before = tf.memory().numTensors;
     const [conv, pool] = tf.tidy(() => {
       const xb = tf.tensor(xs!.data, xs!.shape) as tf.Tensor4D;
-      const c = withExplicitPadding(xb, [[1, 2], [2, 1]]);
-      const p = withExplicitPadding(tf.neg(xb) as tf.Tensor4D, [[1, 1], [1, 1]], -Infinity);
+      const c = withExplicitPadding(xb, [
+        [1, 2],
+        [2, 1],
+      ]);
+      const p = withExplicitPadding(
+        tf.neg(xb) as tf.Tensor4D,
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        -Infinity,
+      );
       return [tf.conv2d(c.input, tf.tensor(ws!.data, ws!.shape) as tf.Tensor4D, 2, c.pad), tf.maxPool(p.input, 3, 2, p.pad)];
     });
     expect(conv.shape).toEqual(rc!.shape);

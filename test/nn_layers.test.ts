@@ -12,12 +12,7 @@ import { TEST_BACKENDS, expectClose, fixture, loadFixture, nhwc, useBackend } fr
 const FIXTURE = new URL('./fixtures/nn/nn_layers.safetensors', import.meta.url).pathname;
 
 /** Loads the case's parameters, runs forward and backward of sum(out·R), compares with PyTorch. */
-function checkCase(
-  fx: Map<string, tf.Tensor>,
-  name: string,
-  module: Module & { forward(x: tf.Tensor): tf.Tensor },
-  layout: 'plain' | 'nchw',
-): void {
+function checkCase(fx: Map<string, tf.Tensor>, name: string, module: Module & { forward(x: tf.Tensor): tf.Tensor }, layout: 'plain' | 'nchw'): void {
   const state = new Map<string, tf.Tensor>();
   for (const p of ['weight', 'bias']) if (fx.has(`${name}.${p}`)) state.set(p, fixture(fx, `${name}.${p}`));
   module.loadStateDict(state);
@@ -27,7 +22,10 @@ function checkCase(
   const vars = [...module.trainableVariables().entries()];
   const { value, grads } =
     vars.length > 0
-      ? tf.variableGrads(() => module.forward(x).mul(r).sum() as tf.Scalar, vars.map(([, v]) => v))
+      ? tf.variableGrads(
+          () => module.forward(x).mul(r).sum() as tf.Scalar,
+          vars.map(([, v]) => v),
+        )
       : { value: tf.scalar(0), grads: {} as Record<string, tf.Tensor> };
   const out = module.forward(x);
   expectClose(out, toOurs(fixture(fx, `${name}.output`)), 1e-4, `${name} output`);

@@ -86,8 +86,7 @@ class PointwiseDecodeHead extends Module implements DecodeHead {
   }
 }
 
-const buildLoss = (cfg: ComponentConfig, path: string, target: LogitTarget, owner: string): LogitLoss =>
-  asLogitLoss(LOSSES.build(cfg, {}, path), target, path, owner);
+const buildLoss = (cfg: ComponentConfig, path: string, target: LogitTarget, owner: string): LogitLoss => asLogitLoss(LOSSES.build(cfg, {}, path), target, path, owner);
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -127,7 +126,12 @@ describe('user-defined heads and losses by config', () => {
     // The same value from the head's logits, computed here.
     const expected = tf.tidy(() => {
       const p = tf.softmax(clf.forward(images));
-      return p.sub(tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).cast('float32')).square().sum(-1).mean().mul(2);
+      return p
+        .sub(tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).cast('float32'))
+        .square()
+        .sum(-1)
+        .mean()
+        .mul(2);
     });
     expect(losses.loss_sq.dataSync()[0]).toBeCloseTo(expected.dataSync()[0], 5);
     // Gradients reach the user's head through the framework's loss path.
@@ -139,7 +143,12 @@ describe('user-defined heads and losses by config', () => {
 
   it('a segmentor trains with a decode head and a loss from this file', () => {
     const model = MODELS.build(
-      { type: 'EncoderDecoder', backbone: TINY_SWIN, decodeHead: { type: 'PointwiseDecodeHead' }, auxiliaryHead: { type: 'FCNHead', numClasses: 3, channels: 4, numConvs: 1, concatInput: false, lossDecode: { type: 'ProbSquaredLoss', weight: 0.4 } } },
+      {
+        type: 'EncoderDecoder',
+        backbone: TINY_SWIN,
+        decodeHead: { type: 'PointwiseDecodeHead' },
+        auxiliaryHead: { type: 'FCNHead', numClasses: 3, channels: 4, numConvs: 1, concatInput: false, lossDecode: { type: 'ProbSquaredLoss', weight: 0.4 } },
+      },
       { numClasses: null },
       'model',
     ) as EncoderDecoder;
@@ -163,7 +172,9 @@ describe('user-defined heads and losses by config', () => {
     expect(() => MODELS.build({ type: 'ImageClassifier', backbone: TINY_SWIN, head: { type: 'LinearClsHead', numClasses: 3, loss: { type: 'DiceLoss' } } }, { numClasses: null }, 'model')).toThrow(
       /model\.head\.loss: LinearClsHead needs a loss taking 'labels' targets; DiceLoss takes 'pixels'/,
     );
-    expect(() => MODELS.build({ type: 'ImageClassifier', backbone: TINY_SWIN, head: { type: 'LinearClsHead', numClasses: 3, loss: { type: 'FocalLoss' } } }, { numClasses: null }, 'model')).toThrow(ConfigError);
+    expect(() => MODELS.build({ type: 'ImageClassifier', backbone: TINY_SWIN, head: { type: 'LinearClsHead', numClasses: 3, loss: { type: 'FocalLoss' } } }, { numClasses: null }, 'model')).toThrow(
+      ConfigError,
+    );
   });
 
   it('a segmentation head in a classifier (and back) is refused by interface', () => {

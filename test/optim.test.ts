@@ -13,20 +13,8 @@ import { Optimizer, type ParamGroupInput } from '../src/optim/optimizer.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { SGD } from '../src/optim/sgd.js';
 import { clipGradNorm } from '../src/optim/clip_grad.js';
-import {
-  buildParamGroups,
-  formatParamGroups,
-  normParamPredicate,
-  type ParamGroupsResult,
-} from '../src/optim/param_groups.js';
-import {
-  ConstantLR,
-  CosineAnnealingLR,
-  LinearLR,
-  MultiStepLR,
-  PolyLR,
-  ScheduleSet,
-} from '../src/optim/schedulers.js';
+import { buildParamGroups, formatParamGroups, normParamPredicate, type ParamGroupsResult } from '../src/optim/param_groups.js';
+import { ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, PolyLR, ScheduleSet } from '../src/optim/schedulers.js';
 import { adamWSpec, linearLRSpec, polyLRSpec, sgdSpec } from '../src/optim/specs.js';
 import { buildSchedule, optimizerBase } from '../src/engine/build.js';
 import { registerBuiltins } from '../src/registry/builtins.js';
@@ -49,10 +37,7 @@ function freshParams(fx: Map<string, tf.Tensor>): Vars {
 /** Group A = [w1, w2, tiny] at the base lr / wd; group B = [b1, s] at half the lr, no decay. */
 function groupsOf(vars: Vars): ParamGroupInput[] {
   const ref = (n: string) => ({ name: n, variable: vars.get(n) as tf.Variable });
-  return [
-    { params: [ref('w1'), ref('w2'), ref('tiny')] },
-    { params: [ref('b1'), ref('s')], lrMult: 0.5, decayMult: 0 },
-  ];
+  return [{ params: [ref('w1'), ref('w2'), ref('tiny')] }, { params: [ref('b1'), ref('s')], lrMult: 0.5, decayMult: 0 }];
 }
 
 function gradsAt(fx: Map<string, tf.Tensor>, t: number): Map<string, tf.Tensor> {
@@ -90,9 +75,7 @@ function checkRun(fx: Map<string, tf.Tensor>, tag: string, make: (groups: ParamG
 }
 
 function toHost(t: tf.Tensor): HostTensor {
-  return t.dtype === 'int32'
-    ? { dtype: 'int32', shape: [...t.shape], data: Int32Array.from(t.dataSync()) }
-    : { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+  return t.dtype === 'int32' ? { dtype: 'int32', shape: [...t.shape], data: Int32Array.from(t.dataSync()) } : { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
 }
 
 function fromHost(h: HostTensor): tf.Tensor {
@@ -112,12 +95,7 @@ describe.each(TEST_BACKENDS)('optimizers match torch on %s', (backend) => {
   });
 
   it('AdamW built through its spec', () => {
-    checkRun(
-      fx,
-      'adamw',
-      (groups) => adamWSpec.build({ ...adamWSpec.defaults, lr: 1e-2, weightDecay: 0.05 }, { groups }, 'optimizer'),
-      LR_FACTORS,
-    );
+    checkRun(fx, 'adamw', (groups) => adamWSpec.build({ ...adamWSpec.defaults, lr: 1e-2, weightDecay: 0.05 }, { groups }, 'optimizer'), LR_FACTORS);
   });
 
   it('SGD momentum 0.9 with weight decay', () => {
@@ -173,9 +151,7 @@ describe.each(TEST_BACKENDS)('optimizers match torch on %s', (backend) => {
 
   it.each(['adamw', 'sgd'] as const)('%s state dict round trip (through safetensors) resumes bit-exactly', (kind) => {
     const make = (groups: ParamGroupInput[]): Optimizer =>
-      kind === 'adamw'
-        ? new AdamW(groups, { lr: 1e-2, weightDecay: 0.05 })
-        : new SGD(groups, { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true });
+      kind === 'adamw' ? new AdamW(groups, { lr: 1e-2, weightDecay: 0.05 }) : new SGD(groups, { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true });
     // Uninterrupted 6 steps (b1 has no gradient at step 4).
     const ref = freshParams(fx);
     const optRef = make(groupsOf(ref));
@@ -192,14 +168,7 @@ describe.each(TEST_BACKENDS)('optimizers match torch on %s', (backend) => {
     }
     const state = optA.stateDict();
     expect([...state.keys()].sort()).toEqual(
-      [
-        'step_count',
-        ...NAMES.flatMap((n) =>
-          kind === 'adamw'
-            ? [`state.${n}.step`, `state.${n}.exp_avg`, `state.${n}.exp_avg_sq`]
-            : [`state.${n}.step`, `state.${n}.momentum_buffer`],
-        ),
-      ].sort(),
+      ['step_count', ...NAMES.flatMap((n) => (kind === 'adamw' ? [`state.${n}.step`, `state.${n}.exp_avg`, `state.${n}.exp_avg_sq`] : [`state.${n}.step`, `state.${n}.momentum_buffer`]))].sort(),
     );
     const bytes = serializeSafetensors(new Map([...state].map(([k, v]) => [k, toHost(v)])));
     const paramBytes = serializeSafetensors(new Map([...first].map(([k, v]) => [k, toHost(v)])));
@@ -250,10 +219,7 @@ describe.each(TEST_BACKENDS)('optimizers match torch on %s', (backend) => {
 
   it.each(['adamw', 'sgd'] as const)('%s step leaks no tensor', (kind) => {
     const vars = freshParams(fx);
-    const opt =
-      kind === 'adamw'
-        ? new AdamW(groupsOf(vars), { lr: 1e-2, weightDecay: 0.05 })
-        : new SGD(groupsOf(vars), { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    const opt = kind === 'adamw' ? new AdamW(groupsOf(vars), { lr: 1e-2, weightDecay: 0.05 }) : new SGD(groupsOf(vars), { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
     const counts: number[] = [];
     for (let t = 0; t < 6; t++) {
       opt.setLrFactor(LR_FACTORS[t]);
@@ -304,10 +270,7 @@ describe('learning-rate schedules', () => {
     const w = 1000;
     const T = 10000;
     const etaMin = 1e-6;
-    const set = new ScheduleSet(
-      [new LinearLR({ startFactor: 1e-3, end: w }), new CosineAnnealingLR({ begin: w, end: T, etaMin })],
-      base,
-    );
+    const set = new ScheduleSet([new LinearLR({ startFactor: 1e-3, end: w }), new CosineAnnealingLR({ begin: w, end: T, etaMin })], base);
     const expected = (i: number): number => {
       if (i < w) return base * (1e-3 + ((1 - 1e-3) * i) / (w - 1));
       const k = Math.min(i, T - 1) - w;
@@ -379,7 +342,7 @@ describe('learning-rate schedules', () => {
     const set = new ScheduleSet([converted], 1);
     for (let i = 0; i < 600; i += 11) {
       const k = Math.min(Math.max(i, 100), 499) - 100;
-      expectLr(set.factorAt(i), 0.01 + 0.99 * (1 + Math.cos((Math.PI * k) / 400)) / 2, `iter ${i}`);
+      expectLr(set.factorAt(i), 0.01 + (0.99 * (1 + Math.cos((Math.PI * k) / 400))) / 2, `iter ${i}`);
     }
     // Fractional epochs are truncated, as mmengine's int(begin * epoch_length).
     const frac = new LinearLR({ byEpoch: true, end: 2.5 }, { itersPerEpoch: 3 });
@@ -422,13 +385,7 @@ describe('learning-rate schedules', () => {
       new ScheduleSet([new CosineAnnealingLR({ end: 1000, etaMin: 0.01 }), new LinearLR({ startFactor: 0.2, begin: 50, end: 150 })], base),
       new ScheduleSet([new CosineAnnealingLR({ tMax: 30, end: 200, etaMinRatio: 0.05 })], base),
       new ScheduleSet([new ConstantLR({ factor: 0.5, end: 20 }), new MultiStepLR({ milestones: [10, 30, 30], gamma: 0.5, begin: 5 })], base),
-      new ScheduleSet(
-        [
-          new LinearLR({ startFactor: 0.1, end: 30 }),
-          new CosineAnnealingLR({ byEpoch: true, convertToIterBased: false, begin: 1, end: 8, etaMin: 1e-3 }, { itersPerEpoch: 25 }),
-        ],
-        base,
-      ),
+      new ScheduleSet([new LinearLR({ startFactor: 0.1, end: 30 }), new CosineAnnealingLR({ byEpoch: true, convertToIterBased: false, begin: 1, end: 8, etaMin: 1e-3 }, { itersPerEpoch: 25 })], base),
     ];
     for (const [si, set] of sets.entries()) {
       for (let i = 0; i < 260; i++) {
@@ -447,8 +404,7 @@ describe('learning-rate schedules', () => {
   });
 
   it('schedules are pure functions of the iteration (any order of queries)', () => {
-    const make = () =>
-      new ScheduleSet([new LinearLR({ startFactor: 0.01, end: 100 }), new CosineAnnealingLR({ end: 1000, etaMin: 0.01 })], 0.1);
+    const make = () => new ScheduleSet([new LinearLR({ startFactor: 0.01, end: 100 }), new CosineAnnealingLR({ end: 1000, etaMin: 0.01 })], 0.1);
     const a = make();
     const forward = Array.from({ length: 300 }, (_, i) => a.factorAt(i));
     const b = make();
@@ -464,9 +420,7 @@ describe('learning-rate schedules', () => {
     expect(() => new LinearLR({ begin: 5, end: 5 })).toThrow(ConfigError);
     expect(() => new LinearLR({ byEpoch: true, end: 5 })).toThrow(/iterations per epoch/);
     expect(() => new CosineAnnealingLR({ end: 5, etaMin: 0, etaMinRatio: 0.1 })).toThrow(ConfigError);
-    expect(() => buildSchedule([{ type: 'CosineLR' }], 1, 1, 10)).toThrow(
-      /Unknown schedulers type 'CosineLR' at paramScheduler\.0\.type\. Registered schedulers: .*CosineAnnealingLR/,
-    );
+    expect(() => buildSchedule([{ type: 'CosineLR' }], 1, 1, 10)).toThrow(/Unknown schedulers type 'CosineLR' at paramScheduler\.0\.type\. Registered schedulers: .*CosineAnnealingLR/);
     expect(() => buildSchedule([{ type: 'PolyLR', powr: 2 }], 1, 1, 10)).toThrow(/Unknown option 'powr'/);
     expect(new ScheduleSet([], 0.1).factorAt(123)).toBe(1);
     expect(optimizerBase({ type: 'AdamW', lr: 1e-4 }, 'o')).toEqual({ lr: 1e-4, weightDecay: 0.01 });
@@ -558,9 +512,7 @@ describe('parameter groups (mmengine DefaultOptimWrapperConstructor rules)', () 
   });
 
   it('normDecayMult 0 and biasDecayMult 0 use the module type', () => {
-    const m = multsOf(
-      buildParamGroups(model.namedParameters(), base, { normDecayMult: 0, biasDecayMult: 0 }, { isNormParam: normParamPredicate(model) }),
-    );
+    const m = multsOf(buildParamGroups(model.namedParameters(), base, { normDecayMult: 0, biasDecayMult: 0 }, { isNormParam: normParamPredicate(model) }));
     expect(Object.fromEntries(m)).toEqual({
       'fc.weight': [1, 1],
       'fc.bias': [1, 0],
@@ -637,10 +589,7 @@ describe('parameter groups (mmengine DefaultOptimWrapperConstructor rules)', () 
     class Classifier extends Module {
       constructor() {
         super();
-        this.addModule(
-          'backbone',
-          new SwinTransformer({ arch: null, embedDim: 8, depths: [1, 2], numHeads: [1, 2], windowSize: 2, outIndices: [1], useAbsPosEmbed: true, pretrainImgSize: 16 }),
-        );
+        this.addModule('backbone', new SwinTransformer({ arch: null, embedDim: 8, depths: [1, 2], numHeads: [1, 2], windowSize: 2, outIndices: [1], useAbsPosEmbed: true, pretrainImgSize: 16 }));
         this.addModule('head', new Linear(16, 3));
       }
     }

@@ -80,14 +80,15 @@ describe('the packed tarball installs, type-checks and predicts in a fresh proje
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true, types: ['node'], lib: ['ES2022', 'DOM'] }, include: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true, types: ['node'], lib: ['ES2022', 'DOM'] },
+        include: ['consumer.ts'],
+      }),
     );
     writeFileSync(join(project, 'consumer.ts'), CONSUMER_TS);
     writeFileSync(join(project, 'predict.mjs'), PREDICT_MJS);
     const types = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies as Record<string, string>;
-    timed('install', () =>
-      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tgz}`, `typescript@${types.typescript}`, `@types/node@${types['@types/node']}`], project),
-    );
+    timed('install', () => run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tgz}`, `typescript@${types.typescript}`, `@types/node@${types['@types/node']}`], project));
     console.log(`package test: build ${timings.build}s, pack ${timings.pack}s, npm install ${timings.install}s`);
   }, 600_000);
 
@@ -134,7 +135,25 @@ describe('the packed tarball installs, type-checks and predicts in a fresh proje
     const printed = run('npx', ['--no-install', 'densekit', 'print-config', '--config', 'node_modules/densekit/configs/detection/swin-mini_fcos_coco.ts', '--json'], project);
     expect((JSON.parse(printed.stdout) as { model: { type: string } }).model.type).toBe('FCOS');
     const outPng = join(project, 'pred.png');
-    run('npx', ['--no-install', 'densekit', 'infer', '--config', join(FIXTURES, 'seg.config.json'), '--weights', join(FIXTURES, 'seg.safetensors'), '--input', join(FIXTURES, 'image.png'), '--out', outPng, '--backend', 'wasm'], project);
+    run(
+      'npx',
+      [
+        '--no-install',
+        'densekit',
+        'infer',
+        '--config',
+        join(FIXTURES, 'seg.config.json'),
+        '--weights',
+        join(FIXTURES, 'seg.safetensors'),
+        '--input',
+        join(FIXTURES, 'image.png'),
+        '--out',
+        outPng,
+        '--backend',
+        'wasm',
+      ],
+      project,
+    );
     expect(existsSync(outPng)).toBe(true);
     expect(existsSync(join(project, 'pred_overlay.png'))).toBe(true);
   });

@@ -19,17 +19,13 @@ import { useBackend } from './helpers.js';
 import type { Neck } from '../src/necks/neck.js';
 import { TORCHVISION_MASK_RCNN_ROI_HEAD } from '../src/heads/detection/roi/roi_head_presets.js';
 
-const KEYS = JSON.parse(readFileSync(new URL('./fixtures/twostage/rcnn_torchvision_keys.json', import.meta.url), 'utf8')) as Record<
-  string,
-  Array<[string, number[], string]>
->;
+const KEYS = JSON.parse(readFileSync(new URL('./fixtures/twostage/rcnn_torchvision_keys.json', import.meta.url), 'utf8')) as Record<string, Array<[string, number[], string]>>;
 
 function zeroState(model: string): HostStateDict {
   const state: HostStateDict = new Map();
   for (const [key, shape, dtype] of KEYS[model]) {
     const size = shape.reduce((a, b) => a * b, 1);
-    const t: HostTensor =
-      dtype === 'int64' ? { dtype: 'int32', shape, data: new Int32Array(size) } : { dtype: 'float32', shape, data: new Float32Array(size) };
+    const t: HostTensor = dtype === 'int64' ? { dtype: 'int32', shape, data: new Int32Array(size) } : { dtype: 'float32', shape, data: new Float32Array(size) };
     state.set(key, t);
   }
   return state;
@@ -96,7 +92,10 @@ describe('torchvision Faster / Mask R-CNN checkpoint conversion', () => {
     const neck = NECKS.build({ type: 'FPN', outChannels: 256, numOuts: 5 }, { inputs }, 'model.neck');
     const rpn = HEADS.build({ type: 'RPNHead' }, { inputs: neck.outputSpecs, numClasses: null }, 'model.rpnHead');
     const state: HostStateDict = new Map(shapes.map(([k, shape]) => [k, { dtype: 'float32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
-    for (const [prefix, module] of [['neck', neck], ['rpn_head', rpn]] as const) {
+    for (const [prefix, module] of [
+      ['neck', neck],
+      ['rpn_head', rpn],
+    ] as const) {
       const sub = part(state, `${prefix}.`);
       module.loadStateDict(sub, { strict: true, source: 'mmdet mask-rcnn' });
       tf.dispose([...sub.values()]);

@@ -107,7 +107,9 @@ function grayPng(data: Buffer): Buffer {
 
 async function writeJpeg(rgb: Buffer, file: string): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
-  await sharp(rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg({ quality: 92 }).toFile(file);
+  await sharp(rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+    .jpeg({ quality: 92 })
+    .toFile(file);
 }
 
 /**
@@ -118,7 +120,10 @@ async function writeJpeg(rgb: Buffer, file: string): Promise<void> {
 async function writeUserDataset(): Promise<void> {
   let seed = 1;
   for (const line of tutorial.layout) {
-    const globs = line.trim().split(/\s+/).map((g) => /^(.+)\/\*(\.\w+)$/.exec(g));
+    const globs = line
+      .trim()
+      .split(/\s+/)
+      .map((g) => /^(.+)\/\*(\.\w+)$/.exec(g));
     if (globs.length !== 2 || globs.some((g) => g === null)) throw new Error(`tutorial layout line '${line}' is not '<image dir>/*.ext <label dir>/*.ext'`);
     const [[, imgDir, imgExt], [, annDir, annExt]] = globs as RegExpExecArray[];
     const count = /train/.test(imgDir) ? 8 : 3;
@@ -152,7 +157,12 @@ function readLabelPng(file: string): { width: number; height: number; values: Se
 /** What each tutorial command must have done, beyond exiting with 0, by npm script. */
 const CHECKS: Record<string, (cmd: TutorialCommand, stdout: string) => void | Promise<void>> = {
   'print-config': (cmd, stdout) => {
-    const resolved = JSON.parse(stdout.split('\n').filter((l) => !l.startsWith('//') && !l.startsWith('>')).join('\n')) as Record<string, { dataset: { classes: string[] } }>;
+    const resolved = JSON.parse(
+      stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('//') && !l.startsWith('>'))
+        .join('\n'),
+    ) as Record<string, { dataset: { classes: string[] } }>;
     for (const split of ['trainDataloader', 'valDataloader', 'testDataloader']) expect(resolved[split].dataset.classes, split).toEqual(classes);
     if (flag(cmd, '--data-root') !== undefined) {
       expect(stdout).toMatch(new RegExp(`^// trainDataloader: ${[...written.values()][0]} samples, ${classes.length} classes$`, 'm'));
@@ -171,7 +181,10 @@ const CHECKS: Record<string, (cmd: TutorialCommand, stdout: string) => void | Pr
     const workDir = dirname(join(project, weights as string));
     expect(readSafetensors(join(project, weights as string)).tensors.size).toBeGreaterThan(100);
     expect(existsSync(join(workDir, `iter_${TEST_ITERS}.ckpt.safetensors`))).toBe(true);
-    const log = readFileSync(join(workDir, 'scalars.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { mode: string; iter: number; loss?: number });
+    const log = readFileSync(join(workDir, 'scalars.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { mode: string; iter: number; loss?: number });
     const train = log.filter((e) => e.mode === 'train');
     expect(train.length).toBeGreaterThan(0);
     expect(train.at(-1)?.iter).toBe(TEST_ITERS);
@@ -183,7 +196,11 @@ const CHECKS: Record<string, (cmd: TutorialCommand, stdout: string) => void | Pr
     const out = flag(cmd, '--out');
     expect(out, 'the tutorial eval command writes its metrics with --out').toBeDefined();
     const metrics = JSON.parse(readFileSync(join(project, out as string), 'utf8')) as Record<string, number>;
-    expect(Object.keys(metrics).filter((k) => k.startsWith('IoU.')).sort()).toEqual(classes.map((c) => `IoU.${c}`).sort());
+    expect(
+      Object.keys(metrics)
+        .filter((k) => k.startsWith('IoU.'))
+        .sort(),
+    ).toEqual(classes.map((c) => `IoU.${c}`).sort());
     expect(metrics.mIoU).toBeGreaterThanOrEqual(0);
     expect(metrics.mIoU).toBeLessThanOrEqual(1);
     // The final weights on the same validation images: the numbers training reported at its end.
@@ -200,7 +217,10 @@ const CHECKS: Record<string, (cmd: TutorialCommand, stdout: string) => void | Pr
     for (const v of values) expect(v).toBeLessThan(classes.length);
   },
   'plot-log': (_cmd, stdout) => {
-    expect(wrotePaths(stdout).some((f) => f.endsWith('.png')), stdout).toBe(true);
+    expect(
+      wrotePaths(stdout).some((f) => f.endsWith('.png')),
+      stdout,
+    ).toBe(true);
   },
 };
 

@@ -39,9 +39,7 @@ describe('registry', () => {
   });
 
   it('a wrong value kind names the option and the expected kind', () => {
-    expect(() => BACKBONES.build({ type: 'SwinTransformer', windowSize: '7' }, {}, 'model.backbone')).toThrow(
-      /model\.backbone\.windowSize of SwinTransformer: expected number, got string "7"/,
-    );
+    expect(() => BACKBONES.build({ type: 'SwinTransformer', windowSize: '7' }, {}, 'model.backbone')).toThrow(/model\.backbone\.windowSize of SwinTransformer: expected number, got string "7"/);
   });
 
   it('nested components are validated with their full path', () => {
@@ -69,11 +67,7 @@ describe('registry', () => {
     const built = BACKBONES.build({ type: 'TinyConvNet', width: 6 }, {}, 'model.backbone');
     expect(built.outputSpecs[0].channels).toBe(6);
     expect(BACKBONES.names()).toContain('TinyConvNet');
-    const model = MODELS.build(
-      { type: 'ImageClassifier', backbone: { type: 'TinyConvNet', width: 5 }, head: { type: 'LinearClsHead', numClasses: 3 } },
-      { numClasses: null },
-      'model',
-    );
+    const model = MODELS.build({ type: 'ImageClassifier', backbone: { type: 'TinyConvNet', width: 5 }, head: { type: 'LinearClsHead', numClasses: 3 } }, { numClasses: null }, 'model');
     const logits = (model as unknown as { forward(x: tf.Tensor4D): tf.Tensor }).forward(tf.zeros([2, 8, 8, 3]));
     expect(logits.shape).toEqual([2, 3]);
   });

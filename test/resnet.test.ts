@@ -15,8 +15,30 @@ const dir = new URL('./fixtures/resnet/', import.meta.url).pathname;
 
 /** The slimmed torchvision models of make_resnet_fixtures.py: ResNet-18 / -50 block structure, narrower. */
 const MODELS_UNDER_TEST = [
-  { tag: 'r18', depth: 18, baseChannels: 8, file: 'resnet18_slim.pth', shapes: [[2, 16, 21, 8], [2, 8, 11, 16], [2, 4, 6, 32], [2, 2, 3, 64]] },
-  { tag: 'r50', depth: 50, baseChannels: 4, file: 'resnet50_slim.pth', shapes: [[2, 16, 21, 16], [2, 8, 11, 32], [2, 4, 6, 64], [2, 2, 3, 128]] },
+  {
+    tag: 'r18',
+    depth: 18,
+    baseChannels: 8,
+    file: 'resnet18_slim.pth',
+    shapes: [
+      [2, 16, 21, 8],
+      [2, 8, 11, 16],
+      [2, 4, 6, 32],
+      [2, 2, 3, 64],
+    ],
+  },
+  {
+    tag: 'r50',
+    depth: 50,
+    baseChannels: 4,
+    file: 'resnet50_slim.pth',
+    shapes: [
+      [2, 16, 21, 16],
+      [2, 8, 11, 32],
+      [2, 4, 6, 64],
+      [2, 2, 3, 128],
+    ],
+  },
 ] as const;
 
 /** The `backbone.*` tensors of a converted checkpoint, without the prefix, as tfjs tensors (caller disposes). */
@@ -110,13 +132,11 @@ describe('ResNet structure and parameter counts (cpu)', () => {
   ])('ResNet-%d backbone (no fc) has %d parameters, as torchvision', (depth, count, channels) => {
     const backbone = new ResNet({ depth });
     expect(backbone.numParameters()).toBe(count);
-    expect(backbone.outputSpecs).toEqual(
-      channels.map((c, i) => ({ name: `stage${i + 1}`, channels: c, stride: 4 * 2 ** i })),
-    );
+    expect(backbone.outputSpecs).toEqual(channels.map((c, i) => ({ name: `stage${i + 1}`, channels: c, stride: 4 * 2 ** i })));
     backbone.dispose();
   });
 
-  it('state-dict names are torchvision\'s', () => {
+  it("state-dict names are torchvision's", () => {
     const names = [...new ResNet({ depth: 50, baseChannels: 4 }).stateDict().keys()];
     for (const n of ['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked']) {
       expect(names).toContain(n);
@@ -131,13 +151,19 @@ describe('ResNet structure and parameter counts (cpu)', () => {
     const r18 = new ResNet({ depth: 18, baseChannels: 4, zeroInitResidual: true, outIndices: [3, 1] });
     const r50 = new ResNet({ depth: 50, baseChannels: 4, zeroInitResidual: true });
     const sum = (m: ResNet, pattern: RegExp): number =>
-      m.namedParameters().filter(([n]) => pattern.test(n)).reduce((acc, [, p]) => acc + tf.tidy(() => p.value.abs().sum().dataSync()[0]), 0);
+      m
+        .namedParameters()
+        .filter(([n]) => pattern.test(n))
+        .reduce((acc, [, p]) => acc + tf.tidy(() => p.value.abs().sum().dataSync()[0]), 0);
     expect(sum(r18, /\.bn2\.weight$/)).toBe(0);
     expect(sum(r18, /\.bn1\.weight$/)).toBeGreaterThan(0);
     expect(sum(r50, /\.bn3\.weight$/)).toBe(0);
     expect(r18.outputSpecs.map((s) => s.name)).toEqual(['stage2', 'stage4']);
     const outs = r18.eval().forward(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D);
-    expect(outs.map((o) => o.shape)).toEqual([[1, 4, 4, 8], [1, 1, 1, 32]]);
+    expect(outs.map((o) => o.shape)).toEqual([
+      [1, 4, 4, 8],
+      [1, 1, 1, 32],
+    ]);
     tf.dispose(outs);
     r18.dispose();
     r50.dispose();
@@ -154,8 +180,7 @@ describe('ResNet structure and parameter counts (cpu)', () => {
 describe.each(TEST_BACKENDS)('ResNet frozenStages and normEval on %s', (backend) => {
   beforeAll(async () => useBackend(backend));
 
-  const bnStats = (m: ResNet): Map<string, number[]> =>
-    new Map(m.namedBuffers().map(([n, b]) => [n, Array.from(b.dataSync())]));
+  const bnStats = (m: ResNet): Map<string, number[]> => new Map(m.namedBuffers().map(([n, b]) => [n, Array.from(b.dataSync())]));
 
   it.each([0, 2])('frozenStages %d: frozen parameters get no gradient and frozen BN statistics do not move', (k) => {
     const backbone = new ResNet({ depth: 18, baseChannels: 4, frozenStages: k });
@@ -167,14 +192,14 @@ describe.each(TEST_BACKENDS)('ResNet frozenStages and normEval on %s', (backend)
     expect([...vars.keys()].some(isFrozen)).toBe(false);
     const before = bnStats(backbone);
     const x = tf.randomNormal([2, 37, 45, 3]) as tf.Tensor4D;
-    const { value, grads } = tf.variableGrads(
-      () => backbone.forward(x).reduce((acc, f) => acc.add(f.square().mean()), tf.scalar(0)) as tf.Scalar,
-      [...vars.values()],
-    );
+    const { value, grads } = tf.variableGrads(() => backbone.forward(x).reduce((acc, f) => acc.add(f.square().mean()), tf.scalar(0)) as tf.Scalar, [...vars.values()]);
     for (const [name, v] of vars) {
       const g = grads[v.name];
       expect(g, name).toBeDefined();
-      expect(tf.tidy(() => tf.isFinite(g).all().dataSync()[0]), `${name} finite`).toBe(1);
+      expect(
+        tf.tidy(() => tf.isFinite(g).all().dataSync()[0]),
+        `${name} finite`,
+      ).toBe(1);
     }
     const after = bnStats(backbone);
     for (const [n, b] of before) {

@@ -33,7 +33,11 @@ describe.each(TEST_BACKENDS)('roiAlign equals torchvision.ops.roi_align on %s', 
       const r = nhwc(fixture(fx, `${name}.loss_weight`));
       const y = roiAlign(x, rois, opts);
       expectClose(y, nhwc(fixture(fx, `${name}.output`)), 1e-5, `${name} output`);
-      const dx = tf.grad((f: tf.Tensor) => roiAlign(f as tf.Tensor4D, rois, opts).mul(r).sum())(x);
+      const dx = tf.grad((f: tf.Tensor) =>
+        roiAlign(f as tf.Tensor4D, rois, opts)
+          .mul(r)
+          .sum(),
+      )(x);
       expectClose(dx, nhwc(fixture(fx, `${name}.grad.input`)), 1e-5, `${name} d/dfeatures`);
     });
     expect(tf.memory().numTensors).toBe(before);

@@ -29,7 +29,12 @@ describe.each(TEST_BACKENDS)('SingleRoIExtractor equals mmdet (re-implementation
       const before = tf.memory().numTensors;
       tf.tidy(() => {
         expectClose(ex.extract(feats, rois), nhwc(fixture(fx, 'output')), 1e-5, 'pooled features');
-        const grads = tf.grads((...fs: tf.Tensor[]) => ex.extract(fs as tf.Tensor4D[], rois).mul(r).sum())(feats);
+        const grads = tf.grads((...fs: tf.Tensor[]) =>
+          ex
+            .extract(fs as tf.Tensor4D[], rois)
+            .mul(r)
+            .sum(),
+        )(feats);
         grads.forEach((g, i) => expectClose(g, nhwc(fixture(fx, `grad.feat${i}`)), 1e-5, `d/dfeat${i}`));
       });
       expect(tf.memory().numTensors).toBe(before);

@@ -136,7 +136,10 @@ describe('StandardRoIHead from configs', () => {
       names.forEach((n, i) => {
         const g = grads[vars[i].name];
         expect(g, `gradient of ${n}`).toBeDefined();
-        expect(tf.tidy(() => g.abs().sum().dataSync()[0]), `gradient of ${n}`).toBeGreaterThan(0);
+        expect(
+          tf.tidy(() => g.abs().sum().dataSync()[0]),
+          `gradient of ${n}`,
+        ).toBeGreaterThan(0);
       });
       value.dispose();
       tf.dispose(Object.values(grads));
@@ -230,7 +233,7 @@ describe('rcnnPostprocess', () => {
   });
 });
 
-describe("torchvision roi_heads key mapping", () => {
+describe('torchvision roi_heads key mapping', () => {
   const t = (shape: number[]): HostTensor => ({ dtype: 'float32', shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i) });
 
   it('renames, moves the background class last and drops its regression and mask', () => {

@@ -161,7 +161,10 @@ describe.each(FULL_BACKENDS)('StandardRoIHead equals torchvision 0.14 Mask R-CNN
     expect(compared).toBeGreaterThan(d / 2);
     // The 28x28 probabilities torchvision returns before pasting (maskrcnn_inference).
     tf.tidy(() => {
-      const rois = tf.tensor2d(Float32Array.from({ length: d * 5 }, (_, j) => (j % 5 === 0 ? 0 : pred.bboxes[Math.floor(j / 5) * 4 + (j % 5) - 1])), [d, 5]);
+      const rois = tf.tensor2d(
+        Float32Array.from({ length: d * 5 }, (_, j) => (j % 5 === 0 ? 0 : pred.bboxes[Math.floor(j / 5) * 4 + (j % 5) - 1])),
+        [d, 5],
+      );
       const mask = head.maskHead;
       if (mask === null) throw new Error('no mask head');
       const probs = tf.sigmoid(mask.selectClass(head.forwardMask(feats, rois), pred.labels));
@@ -346,7 +349,10 @@ describe.each(FULL_BACKENDS)('StandardRoIHead with mmdet Mask R-CNN settings equ
     }
     expect(compared).toBeGreaterThan(d / 2);
     tf.tidy(() => {
-      const rois = tf.tensor2d(Float32Array.from({ length: d * 5 }, (_, j) => (j % 5 === 0 ? 0 : pred.bboxes[Math.floor(j / 5) * 4 + (j % 5) - 1])), [d, 5]);
+      const rois = tf.tensor2d(
+        Float32Array.from({ length: d * 5 }, (_, j) => (j % 5 === 0 ? 0 : pred.bboxes[Math.floor(j / 5) * 4 + (j % 5) - 1])),
+        [d, 5],
+      );
       const mask = head.maskHead;
       if (mask === null) throw new Error('no mask head');
       expectClose(tf.sigmoid(mask.selectClass(head.forwardMask(feats, rois), pred.labels)), fixture(ref, 'det_masks'), 1e-4, 'mask probabilities');

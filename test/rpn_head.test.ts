@@ -16,13 +16,7 @@ import type { FeatureSpec } from '../src/backbones/backbone.js';
 import type { DataSample } from '../src/structures/data_sample.js';
 import { RPNHead, type RPNTargets } from '../src/heads/detection/rpn/rpn_head.js';
 import { isProposalHead } from '../src/heads/detection/rpn/proposal_head.js';
-import {
-  TORCHVISION_RPN_TEST_CFG,
-  TORCHVISION_RPN_TRAIN_CFG,
-  generateProposals,
-  type ProposalLevel,
-  type Proposals,
-} from '../src/heads/detection/rpn/rpn_proposals.js';
+import { TORCHVISION_RPN_TEST_CFG, TORCHVISION_RPN_TRAIN_CFG, generateProposals, type ProposalLevel, type Proposals } from '../src/heads/detection/rpn/rpn_proposals.js';
 import { concatArrays } from '../src/heads/detection/dense_head.js';
 import { SmoothL1Loss } from '../src/losses/smooth_l1_loss.js';
 import { TEST_BACKENDS, TRAIN_BACKEND, expectClose, useBackend } from './helpers.js';
@@ -110,7 +104,7 @@ function expectProposals(ours: Proposals, boxes: Float32Array, scores: Float32Ar
   let worstScore = 0;
   let worstBox = 0;
   let ties = 0;
-  for (let start = 0; start < scores.length; ) {
+  for (let start = 0; start < scores.length;) {
     let end = start + 1;
     while (end < scores.length && Math.abs(scores[end] - scores[start]) <= 1e-6) end++;
     const free = new Set<number>();
@@ -165,7 +159,13 @@ describe('RPNHead vs torchvision RegionProposalNetwork', () => {
 
   it('anchors of a 96x160 batch equal torchvision (its P6 strides are 160 // 3 = 53 and 96 // 2 = 48)', () => {
     const head = buildHead();
-    const sizes: Array<[number, number]> = [[24, 40], [12, 20], [6, 10], [3, 5], [2, 3]];
+    const sizes: Array<[number, number]> = [
+      [24, 40],
+      [12, 20],
+      [6, 10],
+      [3, 5],
+      [2, 3],
+    ];
     const anchors = concatArrays(head.anchors(sizes), (n) => new Float32Array(n));
     expect(Array.from(anchors)).toEqual(Array.from(F('anchors_96x160')));
     const mmdet = buildHead({ type: 'RPNHead', featChannels: 32, anchorGenerator: { roundBaseAnchors: true } });
@@ -196,7 +196,7 @@ describe('RPNHead vs torchvision RegionProposalNetwork', () => {
     }
   });
 
-  it("mmdet style: proposals equal an mmdet 3.x RPNHead re-implementation (unrounded anchors, delta2bbox, min size > 0, max 1000)", () => {
+  it('mmdet style: proposals equal an mmdet 3.x RPNHead re-implementation (unrounded anchors, delta2bbox, min size > 0, max 1000)', () => {
     const head = buildHead({ type: 'RPNHead', featChannels: 32 });
     const sizes = STRIDES.map((s) => [128 / s, 192 / s] as [number, number]);
     const anchors = head.anchors(sizes);

@@ -59,14 +59,18 @@ describe('Runner on a classification config', () => {
     for (const iter of [5, 6, 7, 8]) expect(b.get(iter), `iter ${iter}`).toBe(a.get(iter));
     // the schedule continued too: lr of iteration 5 equals the uninterrupted run's
     const lrA = readJsonlLog(join(root, 'full')).find((r) => r.mode === 'train' && r.iter === 5);
-    const lrB = readJsonlLog(join(root, 'resumed')).filter((r) => r.mode === 'train' && r.iter === 5).pop();
+    const lrB = readJsonlLog(join(root, 'resumed'))
+      .filter((r) => r.mode === 'train' && r.iter === 5)
+      .pop();
     expect(lrB).toEqual(lrA === undefined ? undefined : expect.objectContaining({ lr: (lrA as TrainLogRecord).lr }));
   });
 
   it('writes latest.safetensors, keeps the last k checkpoints and the best one', async () => {
     const workDir = join(root, 'files');
     const runner = new Runner(await config(['defaultHooks.checkpoint.interval=2', 'defaultHooks.checkpoint.maxKeepCkpts=2']), {
-      workDir, dataRoot: data, progress: quietProgress(),
+      workDir,
+      dataRoot: data,
+      progress: quietProgress(),
     });
     await runner.train();
     runner.dispose();
@@ -85,7 +89,7 @@ describe('Runner on a classification config', () => {
   it('a NaN loss stops training with a message and leaves the last checkpoint intact', async () => {
     const workDir = join(root, 'nan');
     const runner = new Runner(
-      await config(["optimWrapper.optimizer={\"type\":\"SGD\",\"lr\":1e30}", 'optimWrapper.clipGrad=null', 'paramScheduler=[]', 'defaultHooks.checkpoint.interval=1', 'trainCfg.valInterval=100']),
+      await config(['optimWrapper.optimizer={"type":"SGD","lr":1e30}', 'optimWrapper.clipGrad=null', 'paramScheduler=[]', 'defaultHooks.checkpoint.interval=1', 'trainCfg.valInterval=100']),
       { workDir, dataRoot: data, progress: quietProgress() },
     );
     await expect(runner.train()).rejects.toThrow(NonFiniteLossError);
@@ -102,7 +106,9 @@ describe('Runner on a classification config', () => {
   it('the loss falls over a short run (the CI version of the learning check)', async () => {
     const workDir = join(root, 'learn');
     const runner = new Runner(await config(['trainCfg.maxIters=24', 'trainCfg.valInterval=24', 'defaultHooks.logger.interval=6', 'paramScheduler=[]']), {
-      workDir, dataRoot: data, progress: quietProgress(),
+      workDir,
+      dataRoot: data,
+      progress: quietProgress(),
     });
     const result = await runner.train();
     runner.dispose();
@@ -112,7 +118,10 @@ describe('Runner on a classification config', () => {
 
   it('no tensor leaks over several training iterations', async () => {
     const runner = new Runner(await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=100', 'defaultHooks.checkpoint.interval=100']), {
-      workDir: join(root, 'leak'), dataRoot: data, progress: quietProgress(), stopAtIter: 2,
+      workDir: join(root, 'leak'),
+      dataRoot: data,
+      progress: quietProgress(),
+      stopAtIter: 2,
     });
     await runner.train();
     const before = tf.memory().numTensors;
@@ -134,7 +143,9 @@ describe('classification data errors', () => {
     strict.dispose();
     const progress = quietProgress();
     const lenient = new Runner(await config(['trainCfg.maxIters=6', 'trainCfg.valInterval=100', 'trainDataloader.skipCorrupt=true']), {
-      workDir: join(root, 'c2'), dataRoot: bad, progress,
+      workDir: join(root, 'c2'),
+      dataRoot: bad,
+      progress,
     });
     await lenient.train();
     expect(lenient.trainLoader.skipped).toBeGreaterThan(0);
@@ -146,12 +157,8 @@ describe('classification data errors', () => {
     const empty = join(root, 'empty');
     await writeStripesImageFolder(empty, { numTrainPerClass: 2, numValPerClass: 1, size: 16, seed: 5 });
     mkdirSync(join(empty, 'train', 'zebra'));
-    await expect(async () => new Runner(await config(), { workDir: join(root, 'e'), dataRoot: empty, progress: quietProgress() })).rejects.toThrow(
-      /class folder .*train\/zebra holds no images/,
-    );
-    await expect(async () => new Runner(await config(), { workDir: join(root, 'm'), dataRoot: join(root, 'nope'), progress: quietProgress() })).rejects.toThrow(
-      DataError,
-    );
+    await expect(async () => new Runner(await config(), { workDir: join(root, 'e'), dataRoot: empty, progress: quietProgress() })).rejects.toThrow(/class folder .*train\/zebra holds no images/);
+    await expect(async () => new Runner(await config(), { workDir: join(root, 'm'), dataRoot: join(root, 'nope'), progress: quietProgress() })).rejects.toThrow(DataError);
   });
 
   it('a config key that does not exist is named with its path', async () => {

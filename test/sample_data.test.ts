@@ -30,7 +30,10 @@ afterAll(() => {
 
 /** Sorted file names in `dir` with extension `ext`. */
 function list(dir: string, ext: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith(ext)).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort();
 }
 
 /** Decodes a label PNG: header fields plus one value per pixel. */
@@ -137,7 +140,11 @@ describe('writeShapesDataset', () => {
   it('has COCO annotations whose boxes and areas match the label maps exactly', () => {
     for (const s of SPLITS) {
       const coco = readCoco(s.coco);
-      expect(coco.categories.map((c) => [c.id, c.name])).toEqual([[1, 'rectangle'], [2, 'ellipse'], [3, 'triangle']]);
+      expect(coco.categories.map((c) => [c.id, c.name])).toEqual([
+        [1, 'rectangle'],
+        [2, 'ellipse'],
+        [3, 'triangle'],
+      ]);
       expect(new Set(coco.annotations.map((a) => a.id)).size).toBe(coco.annotations.length);
       for (const image of coco.images) {
         const anns = coco.annotations.filter((a) => a.image_id === image.id);
@@ -166,8 +173,7 @@ describe('writeShapesDataset', () => {
         // Every labelled pixel belongs to exactly one annotation: one connected component per
         // object, with the same class, the same tight box and the same pixel count.
         const comps = components(values, label.width, label.height);
-        const key = (c: { label?: number; category_id?: number; bbox: number[]; area: number }): string =>
-          `${c.label ?? c.category_id}:${c.bbox.join(',')}:${c.area}`;
+        const key = (c: { label?: number; category_id?: number; bbox: number[]; area: number }): string => `${c.label ?? c.category_id}:${c.bbox.join(',')}:${c.area}`;
         expect(comps.map(key).sort()).toEqual(anns.map(key).sort());
         for (const cat of [1, 2, 3]) {
           const total = values.reduce((n, v) => n + (v === cat ? 1 : 0), 0);
@@ -190,7 +196,9 @@ describe('writeShapesDataset', () => {
   it('draws shapes that stand out from the background in the JPEGs', async () => {
     const coco = readCoco('val2017');
     for (const image of coco.images.slice(0, 10)) {
-      const { data } = await sharp(path.join(shapesRoot, 'val2017', image.file_name)).raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(path.join(shapesRoot, 'val2017', image.file_name))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const label = readLabelPng(path.join(shapesRoot, 'annotations', 'validation', image.file_name.replace(/\.jpg$/, '.png')));
       for (const a of coco.annotations.filter((x) => x.image_id === image.id)) {
         // Mean colour inside the object vs. a 3-pixel-wide background ring around its box.
@@ -217,20 +225,15 @@ describe('writeShapesDataset', () => {
   });
 
   it('is deterministic in the seed', async () => {
-    const write = (dir: string, seed: number): Promise<ShapesDatasetSummary> =>
-      writeShapesDataset(path.join(tmp, dir), { numTrain: 6, numVal: 3, seed });
+    const write = (dir: string, seed: number): Promise<ShapesDatasetSummary> => writeShapesDataset(path.join(tmp, dir), { numTrain: 6, numVal: 3, seed });
     await write('a', 7);
     await write('b', 7);
     await write('c', 8);
     const files = (root: string): Buffer[] => [
       fs.readFileSync(path.join(root, 'annotations', 'instances_train2017.json')),
       fs.readFileSync(path.join(root, 'annotations', 'instances_val2017.json')),
-      ...['training', 'validation'].flatMap((s) =>
-        list(path.join(root, 'annotations', s), '.png').map((f) => fs.readFileSync(path.join(root, 'annotations', s, f))),
-      ),
-      ...['training', 'validation'].flatMap((s) =>
-        list(path.join(root, 'images', s), '.jpg').map((f) => fs.readFileSync(path.join(root, 'images', s, f))),
-      ),
+      ...['training', 'validation'].flatMap((s) => list(path.join(root, 'annotations', s), '.png').map((f) => fs.readFileSync(path.join(root, 'annotations', s, f)))),
+      ...['training', 'validation'].flatMap((s) => list(path.join(root, 'images', s), '.jpg').map((f) => fs.readFileSync(path.join(root, 'images', s, f)))),
     ];
     const [a, b, c] = ['a', 'b', 'c'].map((d) => files(path.join(tmp, d)));
     expect(a!.length).toBe(2 + 9 + 9);
@@ -255,7 +258,12 @@ describe('writeShapesDataset', () => {
         for (let x = 0; x < width; x++) {
           const id = instanceMap[y * width + x]!;
           if (!id) continue;
-          for (const [dx, dy] of [[1, 0], [0, 1], [1, 1], [-1, 1]] as const) {
+          for (const [dx, dy] of [
+            [1, 0],
+            [0, 1],
+            [1, 1],
+            [-1, 1],
+          ] as const) {
             const nx = x + dx;
             const ny = y + dy;
             if (nx < 0 || nx >= width || ny >= height) continue;
@@ -347,7 +355,10 @@ describe('writeStripesImageFolder', () => {
   });
 
   it('writes 3 class folders per split with the right counts, mixing PNG and JPEG', () => {
-    for (const [split, count] of [['train', 60], ['val', 30]] as const) {
+    for (const [split, count] of [
+      ['train', 60],
+      ['val', 30],
+    ] as const) {
       expect(fs.readdirSync(path.join(root, split)).sort()).toEqual([...STRIPE_CLASSES].sort());
       for (const cls of STRIPE_CLASSES) {
         const files = fs.readdirSync(path.join(root, split, cls));
@@ -363,7 +374,10 @@ describe('writeStripesImageFolder', () => {
     for (const split of ['train', 'val']) {
       for (const cls of STRIPE_CLASSES) {
         for (const f of fs.readdirSync(path.join(root, split, cls))) {
-          const { data, info } = await sharp(path.join(root, split, cls, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+          const { data, info } = await sharp(path.join(root, split, cls, f))
+            .removeAlpha()
+            .raw()
+            .toBuffer({ resolveWithObject: true });
           expect([info.width, info.height, info.channels]).toEqual([64, 64, 3]);
           const e = directionalEnergy(new Uint8Array(data), 64);
           ratios[cls]!.push(e.down / e.across);

@@ -85,11 +85,7 @@ describe('make-sample-data --overlap', () => {
     const coco = JSON.parse(fs.readFileSync(path.join(root, 'annotations', 'instances_train2017.json'), 'utf8')) as CocoInstances;
     const rles = coco.annotations.filter((a) => !Array.isArray(a.segmentation));
     expect(rles.length).toBeGreaterThan(0);
-    const ds = DATASETS.build(
-      { type: 'CocoDetection', annFile: 'annotations/instances_train2017.json', imgDir: 'train2017', withMask: true, pipeline: [] },
-      { dataRoot: root },
-      'dataset',
-    );
+    const ds = DATASETS.build({ type: 'CocoDetection', annFile: 'annotations/instances_train2017.json', imgDir: 'train2017', withMask: true, pipeline: [] }, { dataRoot: root }, 'dataset');
     expect(ds.length).toBe(6);
     const again = await writeShapesDataset(path.join(tmp, 'again'), { numTrain: 6, numVal: 0, size: 64, seed: 2, overlap: true });
     expect(again.train.numObjects).toBe(coco.annotations.length);
@@ -126,10 +122,7 @@ describe('instance-segmentation dataset configs', () => {
     const base = new URL('../configs/_base_/', import.meta.url).pathname;
     const cfgFile = path.join(tmp, 'instance_cfg.ts');
     const write = (ds: string): void =>
-      fs.writeFileSync(
-        cfgFile,
-        `export default { _base_: ['${base}default_runtime.ts', '${base}models/fcos_swin-t_fpn.ts', '${base}datasets/${ds}', '${base}schedules/shapes_det_mini.ts'] };\n`,
-      );
+      fs.writeFileSync(cfgFile, `export default { _base_: ['${base}default_runtime.ts', '${base}models/fcos_swin-t_fpn.ts', '${base}datasets/${ds}', '${base}schedules/shapes_det_mini.ts'] };\n`);
     write('coco_instance.ts');
     const coco = validateConfig(await loadConfig(cfgFile), cfgFile);
     expect((coco.trainDataloader?.dataset as { withMask?: boolean }).withMask).toBe(true);

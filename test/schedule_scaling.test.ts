@@ -66,8 +66,7 @@ describe('loadConfig with --cfg-options trainCfg.maxIters', () => {
       ['PolyLR', 2, undefined],
     ]);
     expect(notes).toEqual([
-      'trainCfg.maxIters 600 → 7: the schedule is scaled with it (paramScheduler.0.end 30 → 2, paramScheduler.1.begin 30 → 2); ' +
-        'set paramScheduler keys in --cfg-options to choose them yourself',
+      'trainCfg.maxIters 600 → 7: the schedule is scaled with it (paramScheduler.0.end 30 → 2, paramScheduler.1.begin 30 → 2); ' + 'set paramScheduler keys in --cfg-options to choose them yourself',
     ]);
     // The schedule builds: the warm-up reaches the full lr at iteration 1, then poly decay.
     const schedule = buildSchedule(config.paramScheduler, 1e-3, 1, 7);
@@ -78,12 +77,18 @@ describe('loadConfig with --cfg-options trainCfg.maxIters', () => {
 
   it('lengthens it too (the warm-up keeps its 5 % of the run)', async () => {
     const config = validateConfig(await loadConfig(MINI, { cfgOptions: ['trainCfg.maxIters=1200'] }), MINI);
-    expect(config.paramScheduler.map((s) => [s.begin, s.end])).toEqual([[0, 60], [60, undefined]]);
+    expect(config.paramScheduler.map((s) => [s.begin, s.end])).toEqual([
+      [0, 60],
+      [60, undefined],
+    ]);
   });
 
   it('keeps the schedule as given when paramScheduler keys are overridden too', async () => {
     const raw = await loadConfig(MINI, { cfgOptions: ['trainCfg.maxIters=7', 'paramScheduler.0.end=3', 'paramScheduler.1.begin=3'] });
-    expect((raw.paramScheduler as { begin: number; end?: number }[]).map((s) => [s.begin, s.end])).toEqual([[0, 3], [3, undefined]]);
+    expect((raw.paramScheduler as { begin: number; end?: number }[]).map((s) => [s.begin, s.end])).toEqual([
+      [0, 3],
+      [3, undefined],
+    ]);
   });
 
   it('without scaling (scaleSchedule: false), or where it cannot scale (1 iteration), names the keys to change', async () => {
@@ -103,6 +108,9 @@ describe('loadConfig with --cfg-options trainCfg.maxIters', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('densekit: trainCfg.maxIters 600 → 20: the schedule is scaled with it (paramScheduler.0.end 30 → 2, paramScheduler.1.begin 30 → 2)');
     const printed = JSON.parse(r.stdout) as { paramScheduler: { begin: number; end?: number }[] };
-    expect(printed.paramScheduler.map((s) => [s.begin, s.end ?? null])).toEqual([[0, 2], [2, null]]);
+    expect(printed.paramScheduler.map((s) => [s.begin, s.end ?? null])).toEqual([
+      [0, 2],
+      [2, null],
+    ]);
   });
 });

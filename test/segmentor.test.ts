@@ -43,7 +43,12 @@ function tinyModelCfg(testCfg: Partial<SegTestCfg> = {}, backbone: Record<string
     backbone: { type: 'SwinTransformer', arch: null, embedDim: 8, depths: [1, 1, 1, 1], numHeads: [1, 1, 2, 2], windowSize: 4, dropPathRate: 0, ...backbone },
     decodeHead: { type: 'UPerHead', channels: 8, normCfg: { type: 'BN' } },
     auxiliaryHead: {
-      type: 'FCNHead', inIndex: 2, channels: 8, numConvs: 1, concatInput: false, normCfg: { type: 'BN' },
+      type: 'FCNHead',
+      inIndex: 2,
+      channels: 8,
+      numConvs: 1,
+      concatInput: false,
+      normCfg: { type: 'BN' },
       lossDecode: { type: 'CrossEntropyLoss', lossWeight: 0.4 },
     },
     testCfg,
@@ -63,7 +68,9 @@ function shapesConfig(extra: Record<string, unknown> = {}): RootConfig {
     {
       model: tinyModelCfg(),
       trainDataloader: {
-        batchSize: 2, numWorkers: 1, shuffle: true,
+        batchSize: 2,
+        numWorkers: 1,
+        shuffle: true,
         dataset: { ...dataset, split: 'train', pipeline: [{ type: 'LoadImageFromFile' }, { type: 'LoadAnnotations' }, { type: 'RandomFlip', prob: 0.5 }, NORMALIZE] },
       },
       valDataloader: null,
@@ -157,9 +164,7 @@ describe('segmentation configs build', () => {
     expect(config.defaultHooks.checkpoint.interval).toBe(16000);
     expect(config.trainDataloader?.batchSize).toBe(16);
     const pipeline = (config.trainDataloader?.dataset as unknown as { pipeline: Array<Record<string, unknown>> }).pipeline;
-    expect(pipeline.map((t) => t.type)).toEqual([
-      'LoadImageFromFile', 'LoadAnnotations', 'RandomResize', 'RandomCrop', 'RandomFlip', 'PhotoMetricDistortion', 'Normalize', 'Pad',
-    ]);
+    expect(pipeline.map((t) => t.type)).toEqual(['LoadImageFromFile', 'LoadAnnotations', 'RandomResize', 'RandomCrop', 'RandomFlip', 'PhotoMetricDistortion', 'Normalize', 'Pad']);
     expect(pipeline[3]).toMatchObject({ cropSize: [512, 512], catMaxRatio: 0.75 });
   });
 });
@@ -264,7 +269,10 @@ describe('EncoderDecoder inference', () => {
     const before = tf.memory().numTensors;
     const preds = (await model.predict({ inputs, samples })) as SegPrediction[];
     expect(tf.memory().numTensors).toBe(before);
-    expect(preds.map((p) => [p.labelMap.height, p.labelMap.width])).toEqual([[80, 96], [30, 25]]);
+    expect(preds.map((p) => [p.labelMap.height, p.labelMap.width])).toEqual([
+      [80, 96],
+      [30, 25],
+    ]);
     const a = tf.tidy(() => inputs.slice([0, 0, 0, 0], [1, 40, 48, 3]));
     const b = tf.tidy(() => inputs.slice([1, 0, 0, 0], [1, 48, 36, 3]));
     const ea = manualLogits(model, a, [80, 96]);
@@ -285,10 +293,26 @@ describe('EncoderDecoder inference', () => {
     const whole = new EncoderDecoder(backbone, null, head, null, { mode: 'whole' });
     whole.eval();
     const cases: Array<[[number, number], [number, number], [number, number]]> = [
-      [[64, 64], [32, 32], [32, 32]],
-      [[50, 70], [32, 32], [20, 20]],
-      [[37, 45], [16, 24], [11, 7]],
-      [[20, 24], [32, 32], [16, 16]],
+      [
+        [64, 64],
+        [32, 32],
+        [32, 32],
+      ],
+      [
+        [50, 70],
+        [32, 32],
+        [20, 20],
+      ],
+      [
+        [37, 45],
+        [16, 24],
+        [11, 7],
+      ],
+      [
+        [20, 24],
+        [32, 32],
+        [16, 16],
+      ],
     ];
     for (const [size, cropSize, stride] of cases) {
       const slide = new EncoderDecoder(backbone, null, head, null, { mode: 'slide', cropSize, stride });
@@ -369,8 +393,15 @@ describe('IoUMetric', () => {
   it('equals IoUAccumulator on the same data, with every key (mIoU, mAcc, aAcc, IoU.<class>, Acc.<class>)', () => {
     const metric = new IoUMetric({ ignoreIndex: 255 }, CLASSES);
     const ref = new IoUAccumulator(4, 255);
-    const sizes: Array<[number, number]> = [[10, 12], [7, 9], [16, 5]];
-    const batches: Array<{ samples: DataSample[]; preds: SegPrediction[] }> = [{ samples: [], preds: [] }, { samples: [], preds: [] }];
+    const sizes: Array<[number, number]> = [
+      [10, 12],
+      [7, 9],
+      [16, 5],
+    ];
+    const batches: Array<{ samples: DataSample[]; preds: SegPrediction[] }> = [
+      { samples: [], preds: [] },
+      { samples: [], preds: [] },
+    ];
     sizes.forEach(([h, w], i) => {
       // class 3 is never predicted in the first image and never labelled anywhere: IoU.triangle 0, Acc.triangle null
       const label = randomMap(h * w, 11 + i, 3, true);
@@ -384,9 +415,7 @@ describe('IoUMetric', () => {
     const got = metric.compute();
     const expected = segMetricsToJson(ref.compute(), CLASSES);
     expect(got).toEqual(expected);
-    expect(Object.keys(got).sort()).toEqual(
-      ['mIoU', 'mAcc', 'aAcc', ...CLASSES.map((c) => `IoU.${c}`), ...CLASSES.map((c) => `Acc.${c}`)].sort(),
-    );
+    expect(Object.keys(got).sort()).toEqual(['mIoU', 'mAcc', 'aAcc', ...CLASSES.map((c) => `IoU.${c}`), ...CLASSES.map((c) => `Acc.${c}`)].sort());
     expect(got['Acc.triangle']).toBeNull();
     expect(got['IoU.triangle']).toBe(0);
     for (const k of ['mIoU', 'mAcc', 'aAcc']) expect(got[k]).toBeGreaterThan(0);
@@ -410,13 +439,18 @@ describe('IoUMetric', () => {
     const png = join(root, 'label_9x11.png');
     writeFileSync(png, encodeGrayPng(original, 11, 9));
     const pred2 = randomMap(9 * 11, 9, 4);
-    ref.add(pred2, original.map((v) => (v === 0 ? 255 : v - 1)));
+    ref.add(
+      pred2,
+      original.map((v) => (v === 0 ? 255 : v - 1)),
+    );
     metric.process(
       [sample([4, 5], [9, 11], { segMapPath: png, reduceZeroLabel: true, gtSemSeg: { data: new Uint8Array(20), height: 4, width: 5 } })],
       [{ kind: 'seg', labelMap: { data: pred2, height: 9, width: 11 } }],
     );
     expect(metric.compute()).toEqual(segMetricsToJson(ref.compute(), CLASSES));
-    expect(() => metric.process([sample([6, 8], [6, 8], { gtSemSeg: { data: label, height: 6, width: 8 } })], [{ kind: 'seg', labelMap: { data: pred, height: 5, width: 8 } }])).toThrow(/differ in size/);
+    expect(() => metric.process([sample([6, 8], [6, 8], { gtSemSeg: { data: label, height: 6, width: 8 } })], [{ kind: 'seg', labelMap: { data: pred, height: 5, width: 8 } }])).toThrow(
+      /differ in size/,
+    );
   });
 });
 
@@ -435,7 +469,13 @@ describe('training, inference and fine-tuning end to end (wasm)', () => {
     const config = shapesConfig({
       testDataloader: {
         batchSize: 1,
-        dataset: { type: 'ADE20KDataset', dataRoot: shapes, classes: CLASSES, split: 'val', pipeline: [{ type: 'LoadImageFromFile' }, { type: 'Resize', scale: [64, 64], keepRatio: false }, NORMALIZE] },
+        dataset: {
+          type: 'ADE20KDataset',
+          dataRoot: shapes,
+          classes: CLASSES,
+          split: 'val',
+          pipeline: [{ type: 'LoadImageFromFile' }, { type: 'Resize', scale: [64, 64], keepRatio: false }, NORMALIZE],
+        },
       },
     });
     const model = MODELS.build(config.model, { numClasses: 4 }, 'model') as EncoderDecoder;
@@ -481,7 +521,10 @@ describe('training, inference and fine-tuning end to end (wasm)', () => {
     writeFileSync(victim, await encodeRgbPng(new Uint8Array(96 * 96 * 3), 96, 96));
     const config = shapesConfig({ trainCfg: { by: 'iter', maxIters: 2, valInterval: 0 } });
     const runner = new Runner(config, { workDir: join(root, 'bad_run'), dataRoot: bad, progress: quietProgress() });
-    const err = await runner.train().then(() => null, (e: unknown) => e);
+    const err = await runner.train().then(
+      () => null,
+      (e: unknown) => e,
+    );
     runner.dispose();
     expect(err).toBeInstanceOf(DataError);
     expect((err as Error).message).toContain(victim);
@@ -497,7 +540,12 @@ describe('training, inference and fine-tuning end to end (wasm)', () => {
     });
     const progress = quietProgress();
     const runner = new Runner(config, { workDir: join(root, 'finetune'), dataRoot: shapes, loadFrom: SWIN_TV, progress });
-    const headBefore = new Map(runner.model.namedParameters().filter(([k]) => k.startsWith('decode_head.')).map(([k, p]) => [k, p.variable.clone()]));
+    const headBefore = new Map(
+      runner.model
+        .namedParameters()
+        .filter(([k]) => k.startsWith('decode_head.'))
+        .map(([k, p]) => [k, p.variable.clone()]),
+    );
     await runner.train();
     const text = progress.lines.join('');
     const { state } = readWeights(SWIN_TV);

@@ -74,15 +74,15 @@ describe.each(TEST_BACKENDS)('Swin backbone training behaviour on %s', (backend)
     backbone.train();
     const x = tf.randomNormal([2, 45, 37, 3]) as tf.Tensor4D;
     const vars = backbone.trainableVariables();
-    const frozen = backbone.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n]) => n);
+    const frozen = backbone
+      .namedParameters()
+      .filter(([, p]) => !p.requiresGrad)
+      .map(([n]) => n);
     expect(frozen.some((n) => n.startsWith('patch_embed.'))).toBe(true);
     expect(frozen.some((n) => n.startsWith('layers.1.'))).toBe(true);
     expect(frozen.some((n) => n.startsWith('layers.2.'))).toBe(false);
     expect([...vars.keys()].some((n) => n.startsWith('layers.0.') || n.startsWith('patch_embed.'))).toBe(false);
-    const { value, grads } = tf.variableGrads(
-      () => backbone.forward(x).reduce((acc, f) => acc.add(f.square().mean()), tf.scalar(0)) as tf.Scalar,
-      [...vars.values()],
-    );
+    const { value, grads } = tf.variableGrads(() => backbone.forward(x).reduce((acc, f) => acc.add(f.square().mean()), tf.scalar(0)) as tf.Scalar, [...vars.values()]);
     for (const [name, v] of vars) {
       const g = grads[v.name];
       expect(g, name).toBeDefined();

@@ -10,11 +10,7 @@ const dir = new URL('./fixtures/swin/', import.meta.url).pathname;
 const SMALL = { type: 'SwinTransformer', arch: null, embedDim: 8, depths: [2, 2, 2, 2], numHeads: [1, 1, 2, 2], windowSize: 7 };
 
 function smallClassifier(): ImageClassifier {
-  return MODELS.build(
-    { type: 'ImageClassifier', backbone: { ...SMALL, outIndices: [3] }, head: { type: 'LinearClsHead', numClasses: 5 } },
-    { numClasses: null },
-    'model',
-  ) as ImageClassifier;
+  return MODELS.build({ type: 'ImageClassifier', backbone: { ...SMALL, outIndices: [3] }, head: { type: 'LinearClsHead', numClasses: 5 } }, { numClasses: null }, 'model') as ImageClassifier;
 }
 
 describe.each(TEST_BACKENDS)('converted checkpoints reproduce torchvision on %s', (backend) => {
@@ -59,7 +55,12 @@ describe.each(TEST_BACKENDS)('converted checkpoints reproduce torchvision on %s'
       for (const m of report.missing) expect(m).toMatch(/^norm[012]\./);
       backbone.eval();
       const outs = backbone.forward(nhwc(fixture(io, '60x84.input')));
-      expect(outs.map((o) => o.shape)).toEqual([[2, 15, 21, 8], [2, 8, 11, 16], [2, 4, 6, 32], [2, 2, 3, 64]]);
+      expect(outs.map((o) => o.shape)).toEqual([
+        [2, 15, 21, 8],
+        [2, 8, 11, 16],
+        [2, 4, 6, 32],
+        [2, 2, 3, 64],
+      ]);
       outs.forEach((o, i) => expectClose(o, fixture(io, `60x84.stage${i + 1}`), 1e-4, `stage${i + 1}`));
       tf.dispose([...outs, ...tensors.values()]);
       backbone.dispose();

@@ -46,7 +46,11 @@ describe.each(TEST_BACKENDS)('Swin parts match torchvision on %s', (backend) => 
     expectClose(attn.forward(x, fixture(fx, 'wattn.mask') as tf.Tensor3D), fixture(fx, 'wattn.mask.output'), 1e-4, 'mask');
   });
 
-  for (const [tag, shift] of [['unshifted', 0], ['shifted', 2], ['shift_w_only', 2]] as const) {
+  for (const [tag, shift] of [
+    ['unshifted', 0],
+    ['shifted', 2],
+    ['shift_w_only', 2],
+  ] as const) {
     it(`shifted-window attention branch (${tag}: pad, roll, region mask, reverse, crop)`, () => {
       const block = new SwinBlock(blockOptions(shift));
       block.eval();
@@ -64,10 +68,18 @@ describe.each(TEST_BACKENDS)('Swin parts match torchvision on %s', (backend) => 
       const x = fixture(fx, `block.${tag}.input`) as tf.Tensor4D;
       const r = fixture(fx, `block.${tag}.loss_weight`);
       expectClose(block.forward(x), fixture(fx, `block.${tag}.output`), 1e-4, 'output');
-      const dx = tf.grad((input: tf.Tensor) => block.forward(input as tf.Tensor4D).mul(r).sum())(x);
+      const dx = tf.grad((input: tf.Tensor) =>
+        block
+          .forward(input as tf.Tensor4D)
+          .mul(r)
+          .sum(),
+      )(x);
       expectClose(dx, fixture(fx, `block.${tag}.grad.input`), 1e-3, 'd/dinput');
       const vars = [...block.trainableVariables().entries()];
-      const { grads } = tf.variableGrads(() => block.forward(x).mul(r).sum() as tf.Scalar, vars.map(([, v]) => v));
+      const { grads } = tf.variableGrads(
+        () => block.forward(x).mul(r).sum() as tf.Scalar,
+        vars.map(([, v]) => v),
+      );
       expect(vars.length).toBe(13);
       for (const [name, v] of vars) expectClose(grads[v.name], fixture(fx, `block.${tag}.grad.${name}`), 2e-3, `d/d${name}`);
     });

@@ -45,13 +45,19 @@ describe('npm run list', () => {
 describe('npm run plot-log', () => {
   it('plots the loss terms, lr and headline metrics of a JSONL log', async () => {
     const dir = join(root, 'run');
-    const lines = [10, 20, 30].map((iter) => JSON.stringify({ mode: 'train', iter, epoch: 0, lr: 1e-3 / iter, loss: 1 / iter, losses: { 'decode.loss_ce': 0.7 / iter, 'aux.loss_ce': 0.3 / iter }, imagesPerSecond: 5, dataTime: 0, time: 1 }));
+    const lines = [10, 20, 30].map((iter) =>
+      JSON.stringify({ mode: 'train', iter, epoch: 0, lr: 1e-3 / iter, loss: 1 / iter, losses: { 'decode.loss_ce': 0.7 / iter, 'aux.loss_ce': 0.3 / iter }, imagesPerSecond: 5, dataTime: 0, time: 1 }),
+    );
     lines.push(JSON.stringify({ mode: 'val', iter: 30, epoch: 0, metrics: { mIoU: 0.5, aAcc: 0.9, 'IoU.background': 0.8 } }));
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'scalars.jsonl'), `${lines.join('\n')}\n`);
     const [loss, lr, val] = logPanels(dir);
     expect(loss.series.map((s) => s.name)).toEqual(['total', 'decode.loss_ce', 'aux.loss_ce']);
-    expect(loss.series[0].points).toEqual([[10, 0.1], [20, 0.05], [30, 1 / 30]]);
+    expect(loss.series[0].points).toEqual([
+      [10, 0.1],
+      [20, 0.05],
+      [30, 1 / 30],
+    ]);
     expect(lr.series[0].points[2]).toEqual([30, 1e-3 / 30]);
     // Per-class values are left out; the headline metrics stay.
     expect(val.series.map((s) => s.name).sort()).toEqual(['aAcc', 'mIoU']);
@@ -78,7 +84,9 @@ describe('npm run browse-dataset', () => {
     expect(files).toEqual(['000_train_000000.png', '001_train_000001.png', '002_train_000002.png']);
     // The drawing differs from the plain JPEG where the labels are blended in.
     const drawn = await sharp(join(out, files[0])).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const plain = await sharp(join(root, 'shapes', 'images', 'training', 'train_000000.jpg')).raw().toBuffer({ resolveWithObject: true });
+    const plain = await sharp(join(root, 'shapes', 'images', 'training', 'train_000000.jpg'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([drawn.info.width, drawn.info.height]).toEqual([plain.info.width, plain.info.height]);
     let changed = 0;
     for (let i = 0; i < plain.data.length; i++) if (Math.abs(drawn.data[i] - plain.data[i]) > 30) changed++;

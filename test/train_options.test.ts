@@ -59,12 +59,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('gradient accumulation', () => {
   it('two accumulated half batches give the same update as the whole batch', async () => {
-    const cfg = await config([
-      'model.backbone.dropPathRate=0',
-      'model.head.dropout=0',
-      'optimWrapper.optimizer={"type":"SGD","lr":0.5}',
-      'optimWrapper.clipGrad=null',
-    ]);
+    const cfg = await config(['model.backbone.dropPathRate=0', 'model.head.dropout=0', 'optimWrapper.optimizer={"type":"SGD","lr":0.5}', 'optimWrapper.clipGrad=null']);
     setGlobalSeed(11);
     const model = buildModel(cfg, 3);
     model.train();
@@ -98,12 +93,7 @@ describe('gradient accumulation', () => {
   });
 
   it('the runner updates once per accumulativeCounts iterations and logs only after updates', async () => {
-    const workDir = await run('accumulate', [
-      'optimWrapper.accumulativeCounts=2',
-      'trainCfg.maxIters=4',
-      'trainCfg.valInterval=100',
-      'defaultHooks.checkpoint.interval=100',
-    ]);
+    const workDir = await run('accumulate', ['optimWrapper.accumulativeCounts=2', 'trainCfg.maxIters=4', 'trainCfg.valInterval=100', 'defaultHooks.checkpoint.interval=100']);
     expect(trainRecords(workDir).map((r) => r.iter)).toEqual([2, 4]);
     const ck = readCheckpoint(join(workDir, 'iter_4.ckpt.safetensors'));
     expect(ck.state.iter).toBe(4);
@@ -129,10 +119,11 @@ describe("trainCfg.by: 'epoch'", () => {
     expect(train.map((r) => r.epoch)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
     const val = readJsonlLog(workDir).filter((r): r is ValLogRecord => r.mode === 'val');
     expect(val.map((r) => r.iter)).toEqual([5, 10]);
-    expect(readdirSync(workDir).filter((f) => /^iter_\d+\.ckpt\.safetensors$/.test(f)).sort()).toEqual([
-      'iter_10.ckpt.safetensors',
-      'iter_5.ckpt.safetensors',
-    ]);
+    expect(
+      readdirSync(workDir)
+        .filter((f) => /^iter_\d+\.ckpt\.safetensors$/.test(f))
+        .sort(),
+    ).toEqual(['iter_10.ckpt.safetensors', 'iter_5.ckpt.safetensors']);
   });
 });
 
@@ -141,9 +132,7 @@ describe('autoScaleLr', () => {
     const common = ['trainCfg.maxIters=2', 'trainCfg.valInterval=100', 'defaultHooks.checkpoint.interval=100', 'paramScheduler=[]'];
     const plain = trainRecords(await run('lr-plain', common))[0]!.lr;
     const scaled = trainRecords(await run('lr-scaled', [...common, 'autoScaleLr.enable=true', 'autoScaleLr.baseBatchSize=16']))[0]!.lr;
-    const accumulated = trainRecords(
-      await run('lr-accumulated', [...common, 'autoScaleLr.enable=true', 'autoScaleLr.baseBatchSize=16', 'optimWrapper.accumulativeCounts=2']),
-    )[0]!.lr;
+    const accumulated = trainRecords(await run('lr-accumulated', [...common, 'autoScaleLr.enable=true', 'autoScaleLr.baseBatchSize=16', 'optimWrapper.accumulativeCounts=2']))[0]!.lr;
     expect(plain).toBeCloseTo(2e-3, 12);
     expect(scaled).toBeCloseTo(plain * (4 / 16), 12);
     expect(accumulated).toBeCloseTo(plain * ((4 * 2) / 16), 12);

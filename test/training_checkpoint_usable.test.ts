@@ -35,7 +35,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function checkpointFiles(): string[] {
   const files = readdirSync(workDir);
-  const periodic = files.filter((f) => /^iter_\d+\.ckpt\.safetensors$/.test(f)).sort().pop();
+  const periodic = files
+    .filter((f) => /^iter_\d+\.ckpt\.safetensors$/.test(f))
+    .sort()
+    .pop();
   const best = files.find((f) => /^best_.*\.ckpt\.safetensors$/.test(f));
   expect(periodic, files.join(', ')).toBeDefined();
   expect(best, files.join(', ')).toBeDefined();

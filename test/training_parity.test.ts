@@ -128,7 +128,14 @@ describe.each(TEST_BACKENDS)('training parity with PyTorch (%s)', (backend) => {
       for (const [name, p] of params) {
         if (nullGrad.includes(name)) {
           // No decay on norms and |AdamW step| ≤ √t·lr for t ≤ 10 steps: the bias stays within 3.2·Σlr of its start.
-          const moved = tf.tidy(() => p.variable.sub(fixture(fx, `init.${name}`)).abs().max().dataSync()[0]);
+          const moved = tf.tidy(
+            () =>
+              p.variable
+                .sub(fixture(fx, `init.${name}`))
+                .abs()
+                .max()
+                .dataSync()[0],
+          );
           if (!(moved <= 3.2 * lrSum)) failures.push(`${name}: moved ${moved} > ${3.2 * lrSum} with a zero gradient`);
           continue;
         }

@@ -11,11 +11,7 @@ import { encodeGrayPng } from '../src/datasets/sample/image_io.js';
 import { applyColorJitter, ColorJitter, type ColorJitterParams } from '../src/datasets/transforms/color_jitter.js';
 import { LoadAnnotations } from '../src/datasets/transforms/load_annotations.js';
 import { Pad } from '../src/datasets/transforms/pad.js';
-import {
-  applyPhotoMetric,
-  PhotoMetricDistortion,
-  type PhotoMetricParams,
-} from '../src/datasets/transforms/photo_metric_distortion.js';
+import { applyPhotoMetric, PhotoMetricDistortion, type PhotoMetricParams } from '../src/datasets/transforms/photo_metric_distortion.js';
 import { Pipeline } from '../src/datasets/transforms/pipeline.js';
 import { RandomCrop, type RandomCropOptions } from '../src/datasets/transforms/random_crop.js';
 import { RandomFlip } from '../src/datasets/transforms/random_flip.js';
@@ -238,8 +234,7 @@ describe('geometry alignment: RandomResize + RandomCrop + RandomFlip + Pad', () 
 // ---------------------------------------------------------------------------
 
 describe('RandomResizedCrop', () => {
-  const make = (maxAttempts = 10): RandomResizedCrop =>
-    new RandomResizedCrop({ size: [32, 48], scale: [0.08, 1], ratio: [3 / 4, 4 / 3], maxAttempts });
+  const make = (maxAttempts = 10): RandomResizedCrop => new RandomResizedCrop({ size: [32, 48], scale: [0.08, 1], ratio: [3 / 4, 4 / 3], maxAttempts });
 
   it('outputs `size` ([h, w]) with label map and is deterministic per seed, different across seeds', async () => {
     const scene = makeScene(90, 120);
@@ -326,8 +321,25 @@ describe('RandomResize', () => {
   });
 
   it("samples each edge in the 'range' of two scales, or one of the list in 'choice' mode", async () => {
-    const range = new RandomResize({ scale: [[100, 40], [60, 80]], ratioRange: null, scaleMode: 'range', keepRatio: false });
-    const choice = new RandomResize({ scale: [[10, 20], [30, 40], [50, 60]], ratioRange: null, scaleMode: 'choice', keepRatio: false });
+    const range = new RandomResize({
+      scale: [
+        [100, 40],
+        [60, 80],
+      ],
+      ratioRange: null,
+      scaleMode: 'range',
+      keepRatio: false,
+    });
+    const choice = new RandomResize({
+      scale: [
+        [10, 20],
+        [30, 40],
+        [50, 60],
+      ],
+      ratioRange: null,
+      scaleMode: 'choice',
+      keepRatio: false,
+    });
     const rng = new Rng(1);
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
@@ -340,7 +352,19 @@ describe('RandomResize', () => {
     const r = await run([choice], scene, 9);
     expect([r.img?.height, r.img?.width]).toEqual(r.sample.imgShape);
     expect(['20x10', '40x30', '60x50']).toContain(`${r.img?.height}x${r.img?.width}`);
-    expect(() => new RandomResize({ scale: [[1, 2], [3, 4], [5, 6]], ratioRange: null, scaleMode: 'range', keepRatio: true })).toThrow(/exactly two/);
+    expect(
+      () =>
+        new RandomResize({
+          scale: [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          ratioRange: null,
+          scaleMode: 'range',
+          keepRatio: true,
+        }),
+    ).toThrow(/exactly two/);
     expect(() => new RandomResize({ scale: [100, 50], ratioRange: null, scaleMode: 'range', keepRatio: true })).toThrow(/ratioRange/);
   });
 });
@@ -456,10 +480,12 @@ describe('RandomCrop', () => {
       s2.gtInstances = { bboxes: Float32Array.from([5, 5, 35, 25]), labels: Int32Array.from([1]) };
       const r2 = await run([new RandomCrop(opts({ cropSize: [30, 30] }))], { img: src, sample: s2 }, seed);
       const out = r2.img as HostImage;
-      const x = [...Array(11).keys()].find((dx) => out.data.every((v, i) => {
-        const px = Math.floor(i / 3);
-        return v === src.data[3 * (Math.floor(px / 30) * 40 + (px % 30) + dx) + (i % 3)];
-      }));
+      const x = [...Array(11).keys()].find((dx) =>
+        out.data.every((v, i) => {
+          const px = Math.floor(i / 3);
+          return v === src.data[3 * (Math.floor(px / 30) * 40 + (px % 30) + dx) + (i % 3)];
+        }),
+      );
       if (x === undefined) throw new Error('crop offset not found');
       expect(Array.from(r2.sample.gtInstances?.bboxes ?? [])).toEqual([Math.max(5 - x, 0), 5, Math.min(35 - x, 30), 25]);
     }
@@ -491,9 +517,7 @@ interface PhotometricFixture {
   colorJitter: Array<{ name: string; params: ColorJitterParams; float: number[] }>;
 }
 
-const FIXTURE = JSON.parse(
-  fs.readFileSync(new URL('./fixtures/transforms/photometric.json', import.meta.url), 'utf8'),
-) as PhotometricFixture;
+const FIXTURE = JSON.parse(fs.readFileSync(new URL('./fixtures/transforms/photometric.json', import.meta.url), 'utf8')) as PhotometricFixture;
 
 function fixtureImage(float: boolean): HostImage {
   const { height, width, data } = FIXTURE.image;
@@ -644,7 +668,13 @@ describe('LoadAnnotations', () => {
 
   it('reads palette PNGs as palette indices, not colours', async () => {
     // VOC-like colours, with two indices sharing a colour: only the index tells them apart
-    const palette: Array<[number, number, number]> = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 0, 0], [0, 0, 128]];
+    const palette: Array<[number, number, number]> = [
+      [0, 0, 0],
+      [128, 0, 0],
+      [0, 128, 0],
+      [128, 0, 0],
+      [0, 0, 128],
+    ];
     while (palette.length < 256) palette.push([224, 224, 192]);
     const file = path.join(tmp, 'palette.png');
     fs.writeFileSync(file, encodePalettePng(values, W, H, palette));

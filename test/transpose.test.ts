@@ -18,9 +18,18 @@ describe.each(TEST_BACKENDS)('reduced transposes and the wasm-friendly linear op
 
   it('transposeReduced equals tf.transpose for 6-D window partitions and patch merging', () => {
     for (const [shape, perm] of [
-      [[2, 3, 4, 5, 4, 3], [0, 1, 3, 2, 4, 5]],
-      [[2, 3, 2, 4, 2, 5], [0, 1, 3, 4, 2, 5]],
-      [[1, 2, 3, 1, 4], [4, 2, 1, 0, 3]],
+      [
+        [2, 3, 4, 5, 4, 3],
+        [0, 1, 3, 2, 4, 5],
+      ],
+      [
+        [2, 3, 2, 4, 2, 5],
+        [0, 1, 3, 4, 2, 5],
+      ],
+      [
+        [1, 2, 3, 1, 4],
+        [4, 2, 1, 0, 3],
+      ],
     ] as Array<[number[], number[]]>) {
       const x = tf.randomNormal(shape);
       expectClose(transposeReduced(x, perm), tf.transpose(x, perm), 0, `perm ${perm}`);
@@ -32,8 +41,17 @@ describe.each(TEST_BACKENDS)('reduced transposes and the wasm-friendly linear op
     const w = tf.randomNormal([3, 5]) as tf.Tensor2D;
     const r = tf.randomNormal([7, 3]);
     expectClose(linear2d(x, w), tf.matMul(x, w, false, true), 1e-5, 'forward');
-    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => linear2d(a as tf.Tensor2D, b as tf.Tensor2D).mul(r).sum())([x, w]);
-    const [rx, rw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true).mul(r).sum())([x, w]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      linear2d(a as tf.Tensor2D, b as tf.Tensor2D)
+        .mul(r)
+        .sum(),
+    )([x, w]);
+    const [rx, rw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf
+        .matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true)
+        .mul(r)
+        .sum(),
+    )([x, w]);
     expectClose(gx, rx, 1e-5, 'dx');
     expectClose(gw, rw, 1e-5, 'dw');
   });

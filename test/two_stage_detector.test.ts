@@ -38,12 +38,7 @@ class ProbeRoIHead extends Module implements RoIHead {
     return { loss_probe: tf.tidy(() => features[0].mean().mul(this.scale.variable).sum() as tf.Scalar) };
   }
 
-  async predict(
-    features: tf.Tensor4D[],
-    proposals: readonly ImageProposals[],
-    samples: readonly DataSample[],
-    options?: RoIPredictOptions,
-  ): Promise<InstancePrediction[]> {
+  async predict(features: tf.Tensor4D[], proposals: readonly ImageProposals[], samples: readonly DataSample[], options?: RoIPredictOptions): Promise<InstancePrediction[]> {
     expect(options?.rescale).toBe(true);
     expect(features.length).toBe(5);
     this.received = [...proposals];

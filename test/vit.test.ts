@@ -59,7 +59,11 @@ describe.each(TEST_BACKENDS)('ViT / DeiT reproduce the timm reference on %s', (b
     expect(report.unexpected).toEqual([]);
     model.eval();
     const backbone = model.backbone as VisionTransformer;
-    for (const [tag, grid] of [['64x64', [8, 8]], ['48x80', [6, 10]], ['45x70', [6, 9]]] as const) {
+    for (const [tag, grid] of [
+      ['64x64', [8, 8]],
+      ['48x80', [6, 10]],
+      ['45x70', [6, 9]],
+    ] as const) {
       const x = nhwc(fixture(io, `vit.${tag}.input`));
       const out = backbone.forwardTokens(x, [0, 1]);
       expect(out.grid).toEqual(grid);
@@ -81,7 +85,10 @@ describe.each(TEST_BACKENDS)('ViT / DeiT reproduce the timm reference on %s', (b
     const r = fixture(io, 'vit.grad.loss_weight');
     const vars = [...model.trainableVariables().entries()];
     expect(vars.length).toBe(4 + 2 * 12 + 2 + 2); // embed (proj w/b, cls, pos), 12 per block, norm, head
-    const { value, grads } = tf.variableGrads(() => model.forward(x).mul(r).sum() as tf.Scalar, vars.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => model.forward(x).mul(r).sum() as tf.Scalar,
+      vars.map(([, v]) => v),
+    );
     for (const [name, v] of vars) {
       const timmName = name.startsWith('backbone.') ? name.slice('backbone.'.length) : name.replace(/^head\.fc\./, 'head.');
       const expected = fixture(io, `vit.grad.${timmName}`);
@@ -151,15 +158,19 @@ describe.each(TEST_BACKENDS)('ViT / DeiT reproduce the timm reference on %s', (b
       { name: 'stage3', channels: 32, stride: 16 },
       { name: 'stage4', channels: 32, stride: 32 },
     ]);
-    const names = backbone.namedParameters().map(([n]) => n).filter((n) => n.startsWith('simfp'));
-    expect(names).toEqual([
-      'simfp_2.0.weight', 'simfp_2.0.bias', 'simfp_2.1.weight', 'simfp_2.1.bias', 'simfp_2.3.weight', 'simfp_2.3.bias',
-      'simfp_3.0.weight', 'simfp_3.0.bias',
-    ]);
+    const names = backbone
+      .namedParameters()
+      .map(([n]) => n)
+      .filter((n) => n.startsWith('simfp'));
+    expect(names).toEqual(['simfp_2.0.weight', 'simfp_2.0.bias', 'simfp_2.1.weight', 'simfp_2.1.bias', 'simfp_2.3.weight', 'simfp_2.3.bias', 'simfp_3.0.weight', 'simfp_3.0.bias']);
     const fpn = NECKS.build({ type: 'FPN', outChannels: 16, numOuts: 5 }, { inputs: backbone.outputSpecs }, 'neck');
     backbone.eval();
     fpn.eval();
-    for (const [h, w] of [[64, 64], [45, 70], [33, 17]]) {
+    for (const [h, w] of [
+      [64, 64],
+      [45, 70],
+      [33, 17],
+    ]) {
       const x = tf.randomNormal([1, h, w, 3]) as tf.Tensor4D;
       const outs = backbone.forward(x);
       outs.forEach((o, i) => {
@@ -181,7 +192,12 @@ describe.each(TEST_BACKENDS)('ViT / DeiT reproduce the timm reference on %s', (b
     }
     expect(projected.stateDict().get('simfp_2.5.weight')?.shape).toEqual([24, 24, 3, 3]);
     const y = projected.forward(tf.zeros([1, 40, 40, 3]) as tf.Tensor4D);
-    expect(y.map((t) => t.shape)).toEqual([[1, 10, 10, 24], [1, 5, 5, 24], [1, 3, 3, 24], [1, 2, 2, 24]]);
+    expect(y.map((t) => t.shape)).toEqual([
+      [1, 10, 10, 24],
+      [1, 5, 5, 24],
+      [1, 3, 3, 24],
+      [1, 2, 2, 24],
+    ]);
     tf.dispose(y);
     projected.dispose();
   });
@@ -196,7 +212,10 @@ describe.each(TEST_BACKENDS)('ViT / DeiT reproduce the timm reference on %s', (b
     const x = tf.randomNormal([2, 45, 70, 3]) as tf.Tensor4D;
     const maps = backbone.forward(x);
     const { tokens } = backbone.forwardTokens(x);
-    expect(maps.map((m) => m.shape)).toEqual([[2, 6, 9, 32], [2, 6, 9, 32]]);
+    expect(maps.map((m) => m.shape)).toEqual([
+      [2, 6, 9, 32],
+      [2, 6, 9, 32],
+    ]);
     maps.forEach((m, i) => expectClose(m.reshape([2, 54, 32]), tokens[i].slice([0, 1, 0], [2, 54, 32]), 0, `block map ${i}`));
     tf.dispose([x, ...maps, ...tokens]);
     backbone.dispose();
@@ -212,10 +231,22 @@ describe.each(TEST_BACKENDS)('ViT training behaviour on %s', (backend) => {
     model.train();
     const x = tf.randomNormal([2, 40, 48, 3]) as tf.Tensor4D;
     const labels = tf.tensor1d([1, 7], 'int32');
-    const frozen = model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n]) => n);
+    const frozen = model
+      .namedParameters()
+      .filter(([, p]) => !p.requiresGrad)
+      .map(([n]) => n);
     expect(frozen.sort()).toEqual(
-      ['backbone.cls_token', 'backbone.dist_token', 'backbone.pos_embed', 'backbone.patch_embed.proj.weight', 'backbone.patch_embed.proj.bias',
-        ...model.namedParameters().map(([n]) => n).filter((n) => n.startsWith('backbone.blocks.0.'))].sort(),
+      [
+        'backbone.cls_token',
+        'backbone.dist_token',
+        'backbone.pos_embed',
+        'backbone.patch_embed.proj.weight',
+        'backbone.patch_embed.proj.bias',
+        ...model
+          .namedParameters()
+          .map(([n]) => n)
+          .filter((n) => n.startsWith('backbone.blocks.0.')),
+      ].sort(),
     );
     expect((model.backbone as VisionTransformer).blocks.items[0].training).toBe(false);
     expect((model.backbone as VisionTransformer).blocks.items[1].training).toBe(true);
@@ -240,10 +271,7 @@ describe.each(TEST_BACKENDS)('ViT training behaviour on %s', (backend) => {
     backbone.train();
     const img = tf.randomNormal([1, 45, 37, 3]) as tf.Tensor4D;
     const bvars = backbone.trainableVariables();
-    const res = tf.variableGrads(
-      () => backbone.forward(img).reduce((acc, f) => acc.add(f.square().mean()), tf.scalar(0)) as tf.Scalar,
-      [...bvars.values()],
-    );
+    const res = tf.variableGrads(() => backbone.forward(img).reduce((acc, f) => acc.add(f.square().mean()), tf.scalar(0)) as tf.Scalar, [...bvars.values()]);
     for (const [name, v] of bvars) {
       const g = res.grads[v.name];
       expect(g, name).toBeDefined();
@@ -355,8 +383,13 @@ describe('ViT options, layer ids, conversion and configs', () => {
     const { state: out, report } = convertStateDict(state);
     expect(report.layout).toBe('vit-timm');
     expect([...out.keys()]).toEqual([
-      'backbone.cls_token', 'backbone.pos_embed', 'backbone.blocks.0.attn.qkv.weight', 'head.fc.weight', 'head.head_dist.bias',
-      'head.fc_norm.weight', 'module.norm_pre.weight',
+      'backbone.cls_token',
+      'backbone.pos_embed',
+      'backbone.blocks.0.attn.qkv.weight',
+      'head.fc.weight',
+      'head.head_dist.bias',
+      'head.fc_norm.weight',
+      'module.norm_pre.weight',
     ]);
     expect(report.keptAsIs).toEqual(['module.norm_pre.weight']);
   });

@@ -58,10 +58,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string)
     maxRef = Math.max(maxRef, Math.abs(expected[i]));
   }
   expect(maxRef, `${what}: reference is all zeros`).toBeGreaterThan(1e-3);
-  expect(
-    worst,
-    `${what}: worst error ${worst} at ${worstAt} (wasm ${actual[worstAt]} vs cpu ${expected[worstAt]})`,
-  ).toBeLessThanOrEqual(TOL);
+  expect(worst, `${what}: worst error ${worst} at ${worstAt} (wasm ${actual[worstAt]} vs cpu ${expected[worstAt]})`).toBeLessThanOrEqual(TOL);
 }
 
 beforeAll(async () => {
@@ -90,14 +87,24 @@ const CONV_CASES: ConvCase[] = [
     x: [3, 13, 17, 16],
     filter: [3, 3, 16, 5],
     strides: 2,
-    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
   },
   {
     name: '3x3 strides [2,1] explicit asymmetric pad',
     x: [2, 12, 11, 4],
     filter: [3, 3, 4, 6],
     strides: [2, 1],
-    pad: [[0, 0], [0, 2], [1, 0], [0, 0]],
+    pad: [
+      [0, 0],
+      [0, 2],
+      [1, 0],
+      [0, 0],
+    ],
   },
   { name: '4x4 stride 4 valid (patch embed)', x: [2, 16, 20, 3], filter: [4, 4, 3, 8], strides: 4, pad: 'valid' },
   { name: '4x4 stride 4 valid, ragged 18x21', x: [2, 18, 21, 3], filter: [4, 4, 3, 8], strides: 4, pad: 'valid' },
@@ -117,7 +124,10 @@ describe('Conv2DBackpropFilter on wasm (through tf.grad of conv2d)', () => {
         const yShape = tf.conv2d(x, filter, c.strides, c.pad).shape;
         const weights = tf.tensor(randomValues(size(yShape), 3), yShape);
         const loss = (a: tf.Tensor, w: tf.Tensor) =>
-          tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad).mul(weights).sum();
+          tf
+            .conv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad)
+            .mul(weights)
+            .sum();
         return tf.grads(loss)([x, filter]);
       });
       expectClose(wasm[0], cpu[0], `${c.name}: d/dx`);
@@ -136,7 +146,10 @@ describe('Conv2DBackpropFilter on wasm (through tf.grad of conv2d)', () => {
       const [kh, kw, ci, co] = w.shape;
       const zerosW = tf.zeros([kh, kw, ci, co]);
       // interleave along width, then height, and drop the trailing zeros
-      const wide = tf.stack([w, zerosW], 2).reshape([kh, 2 * kw, ci, co]).slice([0, 0, 0, 0], [kh, 2 * kw - 1, ci, co]);
+      const wide = tf
+        .stack([w, zerosW], 2)
+        .reshape([kh, 2 * kw, ci, co])
+        .slice([0, 0, 0, 0], [kh, 2 * kw - 1, ci, co]);
       const zerosH = tf.zerosLike(wide);
       return tf
         .stack([wide, zerosH], 1)
@@ -150,7 +163,10 @@ describe('Conv2DBackpropFilter on wasm (through tf.grad of conv2d)', () => {
       const viaZeros = tf.conv2d(x, dilate(filter), 1, 2);
       const weights = tf.tensor(randomValues(size(direct.shape), 6), direct.shape);
       const loss = (a: tf.Tensor, w: tf.Tensor) =>
-        tf.conv2d(a as tf.Tensor4D, dilate(w as tf.Tensor4D), 1, 2).mul(weights).sum();
+        tf
+          .conv2d(a as tf.Tensor4D, dilate(w as tf.Tensor4D), 1, 2)
+          .mul(weights)
+          .sum();
       return [direct, viaZeros, ...tf.grads(loss)([x, filter])];
     });
     expectClose(cpu[1], cpu[0], 'zero-inserted filter reproduces dilation (cpu)');
@@ -168,19 +184,18 @@ describe('Conv2DBackpropFilter on wasm (through tf.grad of conv2d)', () => {
     const info = tf.backend_util.computeConv2DInfo(xShape, fShape, [1, 2], d, 2);
     const dyv = randomValues(size(info.outShape), 8);
     const run = (filterShape: Shape4, dilations: number) => () =>
-      tf.engine().runKernel(
-        'Conv2DBackpropFilter',
-        { x: tf.tensor4d(xv, xShape), dy: tf.tensor4d(dyv, info.outShape) },
-        { strides: [1, 2], pad: 2, dataFormat: 'NHWC', dilations, filterShape } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor;
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, xShape), dy: tf.tensor4d(dyv, info.outShape) }, {
+        strides: [1, 2],
+        pad: 2,
+        dataFormat: 'NHWC',
+        dilations,
+        filterShape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const [eff] = await on('cpu', run(effShape, 1)); // the cpu kernel ignores `dilations`
     const [wasm] = await on('wasm', run(fShape, d));
     const expected = new Float32Array(size(fShape));
     const [kh, kw, ci, co] = fShape;
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++)
-        for (let k = 0; k < ci * co; k++)
-          expected[(ky * kw + kx) * ci * co + k] = eff[(ky * d * effShape[1] + kx * d) * ci * co + k];
+    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let k = 0; k < ci * co; k++) expected[(ky * kw + kx) * ci * co + k] = eff[(ky * d * effShape[1] + kx * d) * ci * co + k];
     expectClose(wasm, expected, 'dilations attr');
   });
 
@@ -205,7 +220,12 @@ describe('Conv2DBackpropFilter on wasm (through tf.grad of conv2d)', () => {
     const x = tf.tensor4d(randomValues(2 * 64 * 64 * 64, 9), [2, 64, 64, 64]); // several chunks
     const filter = tf.tensor4d(randomValues(7 * 7 * 64 * 2, 10), [7, 7, 64, 2]);
     const step = (): Float32Array => {
-      const g = tf.grad((w: tf.Tensor) => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().sum())(filter);
+      const g = tf.grad((w: tf.Tensor) =>
+        tf
+          .conv2d(x, w as tf.Tensor4D, 1, 'same')
+          .square()
+          .sum(),
+      )(filter);
       const v = Float32Array.from(g.dataSync());
       g.dispose();
       return v;
@@ -251,9 +271,7 @@ describe('UnsortedSegmentSum on wasm', () => {
   it('sums segments directly, skipping negative and out-of-range ids', async () => {
     const xv = randomValues(6 * 3, 15);
     const ids = [0, 2, -1, 2, 4, 1];
-    const { cpu, wasm } = await onBoth(() =>
-      tf.unsortedSegmentSum(tf.tensor2d(xv, [6, 3]), tf.tensor1d(ids, 'int32'), 4),
-    );
+    const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor2d(xv, [6, 3]), tf.tensor1d(ids, 'int32'), 4));
     const expected = new Float32Array(4 * 3);
     ids.forEach((s, i) => {
       if (s >= 0 && s < 4) for (let j = 0; j < 3; j++) expected[s * 3 + j] += xv[i * 3 + j];
@@ -295,7 +313,10 @@ describe('depthwiseConv2d gradients on wasm', () => {
         const yShape = tf.depthwiseConv2d(x, filter, c.strides, c.pad).shape;
         const weights = tf.tensor(randomValues(size(yShape), 18), yShape);
         const loss = (a: tf.Tensor, w: tf.Tensor) =>
-          tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad).mul(weights).sum();
+          tf
+            .depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad)
+            .mul(weights)
+            .sum();
         return tf.grads(loss)([x, filter]);
       });
       expectClose(wasm[0], cpu[0], `${c.name}: d/dx`);
@@ -319,7 +340,10 @@ describe('MaxPoolGrad on wasm (replaces the shipped kernel, wrong for stride > 1
         const y = tf.maxPool(x, c.size, c.strides, c.pad as 'same' | 'valid');
         const weights = tf.tensor(randomValues(size(y.shape), 20), y.shape);
         const g = tf.grad((a: tf.Tensor) =>
-          tf.maxPool(a as tf.Tensor4D, c.size, c.strides, c.pad as 'same' | 'valid').mul(weights).sum(),
+          tf
+            .maxPool(a as tf.Tensor4D, c.size, c.strides, c.pad as 'same' | 'valid')
+            .mul(weights)
+            .sum(),
         )(x);
         // Each dy element lands on exactly one input, so Σdx = Σdy.
         return [g, g.sum(), weights.sum()];

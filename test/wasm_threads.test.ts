@@ -87,9 +87,7 @@ describe('wasm thread count setting', () => {
 
   it('rejects other values with an error naming the variable and what it accepts', () => {
     expect(() => resolveWasmThreads(undefined, { [WASM_THREADS_ENV_VAR]: 'many' })).toThrow(ConfigError);
-    expect(() => resolveWasmThreads(undefined, { [WASM_THREADS_ENV_VAR]: '9' })).toThrow(
-      /DENSEKIT_WASM_THREADS: expected 'auto', 'off' or a whole number of threads from 1 to 8, got '9'/,
-    );
+    expect(() => resolveWasmThreads(undefined, { [WASM_THREADS_ENV_VAR]: '9' })).toThrow(/DENSEKIT_WASM_THREADS: expected 'auto', 'off' or a whole number of threads from 1 to 8, got '9'/);
     expect(() => resolveWasmThreads(2.5)).toThrow(/wasmThreads option: .* got '2.5'/);
   });
 });
@@ -107,7 +105,12 @@ describe('multi-threaded wasm backend in Node', () => {
     const expectedValues = await viaWasm.data();
     const [ad, bd] = [a.dataSync(), b.dataSync()];
     let maxDiff = 0;
-    for (const [i, j] of [[0, 0], [17, 99], [255, 127], [128, 64]]) {
+    for (const [i, j] of [
+      [0, 0],
+      [17, 99],
+      [255, 127],
+      [128, 64],
+    ]) {
       let s = 0;
       for (let k = 0; k < 192; k++) s += ad[i * 192 + k] * bd[k * 128 + j];
       maxDiff = Math.max(maxDiff, Math.abs(s - expectedValues[i * 128 + j]));

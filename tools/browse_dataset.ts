@@ -62,10 +62,7 @@ async function main(argv: string[]): Promise<void> {
       const masks = sample.gtInstances.masks;
       // masks are padded with the image (Pad), so they have the drawn image's size
       if (masks !== undefined) data = blendInstanceMasks({ ...image, data }, masks, sample.gtInstances.labels, names.length);
-      svg = detectionsSvg(
-        { kind: 'det', bboxes: sample.gtInstances.bboxes, labels: sample.gtInstances.labels, scores: new Float32Array(k).fill(1) },
-        image.width, image.height, names, 0, false,
-      );
+      svg = detectionsSvg({ kind: 'det', bboxes: sample.gtInstances.bboxes, labels: sample.gtInstances.labels, scores: new Float32Array(k).fill(1) }, image.width, image.height, names, 0, false);
     }
     if (sample.gtLabel !== undefined) {
       const name = names[sample.gtLabel] ?? String(sample.gtLabel);

@@ -51,10 +51,7 @@ async function main(argv: string[]): Promise<void> {
       const [config, weights, image] = ['config', 'weights', 'image'].map((k) => flagString(args, k));
       if (config === undefined || weights === undefined || image === undefined) throw new Error('--screenshot needs --config, --weights and --image');
       const configUrl = config.endsWith('.json') ? repoUrl(config) : `/api/config?path=${encodeURIComponent(relative(REPO_ROOT, config))}`;
-      const r = await page.evaluate(
-        ([c, w, i]) => window.densekitDemo.run(c, w, i, 'wasm').then((x) => x.timings),
-        [configUrl, repoUrl(weights), repoUrl(image)] as const,
-      );
+      const r = await page.evaluate(([c, w, i]) => window.densekitDemo.run(c, w, i, 'wasm').then((x) => x.timings), [configUrl, repoUrl(weights), repoUrl(image)] as const);
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`wrote ${shot} (predict ${r.predictMs.toFixed(1)} ms on wasm)`);
       return;
@@ -74,10 +71,16 @@ async function main(argv: string[]): Promise<void> {
       const [h, w] = size.split('x').map(Number);
       const cells: string[] = [];
       for (const backend of backends) {
-        const r = await page.evaluate(
-          ([c, W, H, b, n]) => window.densekitDemo.benchmark(c, null, W, H, b, n, 1),
-          [`/api/config?path=${config.split('?').map((part, i) => (i === 0 ? encodeURIComponent(part) : part)).join('&')}`, w, h, backend as 'wasm', iters] as const,
-        );
+        const r = await page.evaluate(([c, W, H, b, n]) => window.densekitDemo.benchmark(c, null, W, H, b, n, 1), [
+          `/api/config?path=${config
+            .split('?')
+            .map((part, i) => (i === 0 ? encodeURIComponent(part) : part))
+            .join('&')}`,
+          w,
+          h,
+          backend as 'wasm',
+          iters,
+        ] as const);
         cells.push(`${r.msPerImage.toFixed(0)} (${r.firstMs.toFixed(0)})`);
       }
       console.log(`| ${config} | ${size} | ${cells.join(' | ')} |`);

@@ -72,10 +72,7 @@ export function parseCocoEvalArgs(argv: readonly string[]): CocoEvalArgs {
  * (default `console.log`), and returns the metrics written (`null` after
  * printing the usage for `--help` / `-h`). Throws on bad arguments or input.
  */
-export async function main(
-  argv: readonly string[],
-  log: (line: string) => void = console.log,
-): Promise<CocoBboxMetrics | Record<string, number> | null> {
+export async function main(argv: readonly string[], log: (line: string) => void = console.log): Promise<CocoBboxMetrics | Record<string, number> | null> {
   if (argv.includes('--help') || argv.includes('-h')) {
     log(USAGE);
     return null;
@@ -90,10 +87,7 @@ export async function main(
   }
   const boxMetrics = cocoStatsToMetrics(evaluation.stats);
   // segm metrics carry mmdet's `segm_` prefix instead of `bbox_`.
-  const metrics =
-    args.iouType === 'bbox'
-      ? boxMetrics
-      : Object.fromEntries(Object.entries(boxMetrics).map(([k, v]) => [k.replace(/^bbox_/, 'segm_'), v]));
+  const metrics = args.iouType === 'bbox' ? boxMetrics : Object.fromEntries(Object.entries(boxMetrics).map(([k, v]) => [k.replace(/^bbox_/, 'segm_'), v]));
   await writeFile(args.out, `${JSON.stringify(metrics, null, 2)}\n`);
   log(`metrics written to ${args.out}`);
   return metrics;

@@ -21,7 +21,7 @@ import { COMMON_FLAGS, flagString, loadToolConfig, parseArgs, runTool, setupTool
 
 const FLAGS: Record<string, FlagSpec> = {
   layout: { kind: 'string', help: `force a layout: ${layoutNames().join(', ')}` },
-  config: { kind: 'string', help: 'check the converted keys and shapes against this config\'s model' },
+  config: { kind: 'string', help: "check the converted keys and shapes against this config's model" },
   'cfg-options': COMMON_FLAGS['cfg-options'],
   backend: COMMON_FLAGS.backend,
   help: COMMON_FLAGS.help,

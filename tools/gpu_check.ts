@@ -79,10 +79,12 @@ async function main(argv: string[]): Promise<void> {
 
   const steps: StepReport[] = [];
   const parity = join(work, 'parity.json');
-  steps.push(runStep('Swin-T parity (torchvision and official checkpoints)', 'npx', ['vitest', 'run', 'test/swin_conversion.test.ts', `--outputFile.json=${parity}`], () => {
-    const r = readJson(parity) as { numPassedTests: number; numFailedTests: number };
-    return { passed: r.numPassedTests, failed: r.numFailedTests };
-  }));
+  steps.push(
+    runStep('Swin-T parity (torchvision and official checkpoints)', 'npx', ['vitest', 'run', 'test/swin_conversion.test.ts', `--outputFile.json=${parity}`], () => {
+      const r = readJson(parity) as { numPassedTests: number; numFailedTests: number };
+      return { passed: r.numPassedTests, failed: r.numFailedTests };
+    }),
+  );
   const benches: Array<[string, string, string, string]> = [
     ['Swin-T forward + training, batch 8 at 224', 'configs/classification/swin-t_in1k.ts', '8', '224x224'],
     ['Swin-T UperNet forward + training, batch 2 at 512x512', 'configs/segmentation/swin-t_upernet_ade20k-512.ts', '2', '512x512'],
@@ -93,10 +95,27 @@ async function main(argv: string[]): Promise<void> {
   }
   const data = join(work, 'data', 'shapes');
   if (!existsSync(join(data, 'annotations'))) spawnSync('npx', ['tsx', 'tools/make_sample_data.ts', data], { stdio: 'inherit' });
-  steps.push(runStep('20 training iterations of configs/segmentation/swin-mini_upernet_ade.ts', 'npx', [
-    'tsx', 'tools/train.ts', '--config', 'configs/segmentation/swin-mini_upernet_ade.ts', '--data-root', data,
-    '--work-dir', join(work, 'train'), '--cfg-options', 'trainCfg.maxIters=20', 'trainCfg.valInterval=20', 'paramScheduler=[]',
-  ], () => ({ weights: existsSync(join(work, 'train', 'latest.safetensors')) })));
+  steps.push(
+    runStep(
+      '20 training iterations of configs/segmentation/swin-mini_upernet_ade.ts',
+      'npx',
+      [
+        'tsx',
+        'tools/train.ts',
+        '--config',
+        'configs/segmentation/swin-mini_upernet_ade.ts',
+        '--data-root',
+        data,
+        '--work-dir',
+        join(work, 'train'),
+        '--cfg-options',
+        'trainCfg.maxIters=20',
+        'trainCfg.valInterval=20',
+        'paramScheduler=[]',
+      ],
+      () => ({ weights: existsSync(join(work, 'train', 'latest.safetensors')) }),
+    ),
+  );
 
   const report = {
     tool: 'gpu-check',

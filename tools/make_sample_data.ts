@@ -38,8 +38,7 @@ export interface SampleDataArgs {
 }
 
 /** Usage text. */
-export const USAGE =
-  'usage: tsx tools/make_sample_data.ts <dir> [--num-train N] [--num-val N] [--size S] [--seed S] [--shape-only] [--overlap] [--classification]';
+export const USAGE = 'usage: tsx tools/make_sample_data.ts <dir> [--num-train N] [--num-val N] [--size S] [--seed S] [--shape-only] [--overlap] [--classification]';
 
 const NUMERIC_FLAGS = { '--num-train': 'numTrain', '--num-val': 'numVal', '--size': 'size', '--seed': 'seed' } as const;
 
@@ -79,8 +78,13 @@ export function parseSampleDataArgs(argv: readonly string[]): SampleDataArgs {
 function describeShapes(s: ShapesDatasetSummary, seconds: number): string[] {
   const rel = (p: string): string => path.relative(s.root, p);
   const lines = [`shapes dataset (${s.size}x${s.size}, seed ${s.seed}) written to ${s.root} in ${seconds.toFixed(2)} s`];
-  for (const [name, split] of [['train', s.train], ['val', s.val]] as const) {
-    const perClass = Object.entries(split.objectsPerClass).map(([k, v]) => `${k} ${v}`).join(', ');
+  for (const [name, split] of [
+    ['train', s.train],
+    ['val', s.val],
+  ] as const) {
+    const perClass = Object.entries(split.objectsPerClass)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     lines.push(
       `  ${name}: ${split.numImages} images, ${split.numObjects} objects (${perClass})`,
       `    ADE20K: ${rel(split.adeImageDir)}/*.jpg + ${rel(split.adeAnnotationDir)}/*.png`,
@@ -106,10 +110,7 @@ function describeStripes(s: StripesImageFolderSummary, seconds: number): string[
  * (default `console.log`), and returns what was written (`null` after
  * printing the usage for `--help` / `-h`). Throws on bad arguments.
  */
-export async function main(
-  argv: readonly string[],
-  log: (line: string) => void = console.log,
-): Promise<ShapesDatasetSummary | StripesImageFolderSummary | null> {
+export async function main(argv: readonly string[], log: (line: string) => void = console.log): Promise<ShapesDatasetSummary | StripesImageFolderSummary | null> {
   if (argv.includes('--help') || argv.includes('-h')) {
     log(USAGE);
     return null;

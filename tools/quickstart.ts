@@ -58,19 +58,22 @@ async function main(argv: string[]): Promise<void> {
     const runDir = join(dir, job.name);
     const iters = Math.max(1, Math.round(job.iters * scale));
     console.log(`\n[${k + 2}/4] ${job.name}: training ${job.config} for ${iters} iterations`);
-    runNpmScript('train', [
-      '--config', job.config, '--data-root', data, '--work-dir', runDir, ...backendArgs,
-      '--cfg-options', `trainCfg.maxIters=${iters}`,
-    ]);
+    runNpmScript('train', ['--config', job.config, '--data-root', data, '--work-dir', runDir, ...backendArgs, '--cfg-options', `trainCfg.maxIters=${iters}`]);
     const weights = join(runDir, 'latest.safetensors');
     const metricsFile = join(runDir, 'eval_metrics.json');
     runNpmScript('eval', ['--config', job.config, '--weights', weights, '--data-root', data, '--out', metricsFile, ...backendArgs], true);
     const vis = join(runDir, 'predictions');
     mkdirSync(vis, { recursive: true });
-    const images = readdirSync(join(data, 'images', 'validation')).sort().slice(0, 4);
+    const images = readdirSync(join(data, 'images', 'validation'))
+      .sort()
+      .slice(0, 4);
     for (const image of images) {
       const out = join(vis, image.replace(/\.jpg$/, job.name === 'segmentation' ? '_pred.png' : '_det.png'));
-      runNpmScript('infer', ['--config', job.config, '--weights', weights, '--input', join(data, 'images', 'validation', image), '--out', out, '--data-root', data, '--score-thr', '0.2', ...backendArgs], true);
+      runNpmScript(
+        'infer',
+        ['--config', job.config, '--weights', weights, '--input', join(data, 'images', 'validation', image), '--out', out, '--data-root', data, '--score-thr', '0.2', ...backendArgs],
+        true,
+      );
     }
     runNpmScript('plot-log', [runDir], true);
     const metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, number | null>;

@@ -15,18 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { flagBool, parseArgs, runTool, usage, type FlagSpec } from './lib/cli.js';
-import {
-  NATIVE_VARIANTS,
-  NativeSetupError,
-  buildAddon,
-  checkLibrary,
-  checkLoad,
-  installTfjsPackage,
-  installWheel,
-  linkDeps,
-  nativePaths,
-  type LoadCheck,
-} from './lib/native_build.js';
+import { NATIVE_VARIANTS, NativeSetupError, buildAddon, checkLibrary, checkLoad, installTfjsPackage, installWheel, linkDeps, nativePaths, type LoadCheck } from './lib/native_build.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   gpu: { kind: 'boolean', help: 'build @tensorflow/tfjs-node-gpu against tensorflow[and-cuda] (experimental)' },

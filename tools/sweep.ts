@@ -22,10 +22,10 @@ const FLAGS: Record<string, FlagSpec> = {
   config: { kind: 'string', help: 'task config to train with each backbone' },
   backbones: { kind: 'string', help: 'comma-separated names of configs/_base_/backbones/<name>.ts' },
   sweep: { kind: 'string', help: 'a sweep file {config, backbones, iters?, metric?} instead of the flags' },
-  iters: { kind: 'number', help: 'training iterations per backbone (default: the config\'s)' },
+  iters: { kind: 'number', help: "training iterations per backbone (default: the config's)" },
   metric: { kind: 'string', help: 'metric to compare (default: mIoU, bbox_mAP_50 or accuracy/top1, whichever exists)' },
   'work-dir': { kind: 'string', help: 'default work_dirs/sweep_<config name>' },
-  'data-root': { kind: 'string', help: 'overrides the datasets\' dataRoot' },
+  'data-root': { kind: 'string', help: "overrides the datasets' dataRoot" },
   backend: { kind: 'string', help: 'tensorflow | wasm | cpu' },
   help: { kind: 'boolean', help: 'show this help' },
 };
@@ -97,7 +97,10 @@ function markdown(rows: SweepRow[]): string {
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, FLAGS);
   let config = flagString(args, 'config');
-  let backbones = flagString(args, 'backbones')?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  let backbones = flagString(args, 'backbones')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   let iters = flagNumber(args, 'iters');
   let metricName = flagString(args, 'metric');
   const sweepFile = flagString(args, 'sweep');

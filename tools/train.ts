@@ -17,7 +17,7 @@ import { COMMON_FLAGS, flagBool, flagString, loadToolConfig, parseArgs, runTool,
 const FLAGS: Record<string, FlagSpec> = {
   ...COMMON_FLAGS,
   'work-dir': { kind: 'string', help: 'directory for checkpoints and logs (default work_dirs/<config name>)' },
-  'data-root': { kind: 'string', help: "overrides the dataRoot of every dataset in the config" },
+  'data-root': { kind: 'string', help: 'overrides the dataRoot of every dataset in the config' },
   resume: { kind: 'boolean', help: 'continue from the newest checkpoint in the work dir' },
   'load-from': { kind: 'string', help: 'start from these weights (.safetensors or a converted/convertible .pth)' },
 };

@@ -14,12 +14,7 @@
 const normalize = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
 
 export default {
-  _base_: [
-    '../_base_/models/swin_classifier_in1k.ts',
-    '../_base_/datasets/imagenet_swin_224.ts',
-    '../_base_/schedules/imagenet_bs1024_adamw_swin.ts',
-    '../_base_/default_runtime.ts',
-  ],
+  _base_: ['../_base_/models/swin_classifier_in1k.ts', '../_base_/datasets/imagenet_swin_224.ts', '../_base_/schedules/imagenet_bs1024_adamw_swin.ts', '../_base_/default_runtime.ts'],
   model: {
     batchAugments: { mixupAlpha: 0.8, cutmixAlpha: 1.0, cutmixMinmax: null, prob: 1.0, switchProb: 0.5, mode: 'batch', correctLam: true, labelSmoothing: 0.1 },
   },

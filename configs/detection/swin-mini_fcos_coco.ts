@@ -12,12 +12,7 @@
  * alone; scaled, the 12–57 px shapes spread over P3–P5 as COCO objects do over P3–P7.
  */
 export default {
-  _base_: [
-    '../_base_/default_runtime.ts',
-    '../_base_/models/fcos_swin-t_fpn.ts',
-    '../_base_/datasets/shapes_coco_96.ts',
-    '../_base_/schedules/shapes_det_mini.ts',
-  ],
+  _base_: ['../_base_/default_runtime.ts', '../_base_/models/fcos_swin-t_fpn.ts', '../_base_/datasets/shapes_coco_96.ts', '../_base_/schedules/shapes_det_mini.ts'],
   model: {
     backbone: {
       arch: null,

@@ -13,12 +13,7 @@
  * image) are kept for fidelity to the P3–P7 design; they rarely match.
  */
 export default {
-  _base_: [
-    '../_base_/default_runtime.ts',
-    '../_base_/models/retinanet_swin-t_fpn.ts',
-    '../_base_/datasets/shapes_coco_96.ts',
-    '../_base_/schedules/shapes_det_mini.ts',
-  ],
+  _base_: ['../_base_/default_runtime.ts', '../_base_/models/retinanet_swin-t_fpn.ts', '../_base_/datasets/shapes_coco_96.ts', '../_base_/schedules/shapes_det_mini.ts'],
   model: {
     backbone: {
       arch: null,

@@ -11,11 +11,6 @@
  * Batch 16 per iteration as mmdet's 8 GPUs × 2 images.
  */
 export default {
-  _base_: [
-    '../_base_/default_runtime.ts',
-    '../_base_/models/fcos_swin-t_fpn.ts',
-    '../_base_/datasets/coco_detection.ts',
-    '../_base_/schedules/detection_1x_adamw_swin.ts',
-  ],
+  _base_: ['../_base_/default_runtime.ts', '../_base_/models/fcos_swin-t_fpn.ts', '../_base_/datasets/coco_detection.ts', '../_base_/schedules/detection_1x_adamw_swin.ts'],
   trainDataloader: { batchSize: 16 },
 };

@@ -14,11 +14,6 @@
  * low-memory variant with gradient accumulation).
  */
 export default {
-  _base_: [
-    '../_base_/default_runtime.ts',
-    '../_base_/models/retinanet_swin-t_fpn.ts',
-    '../_base_/datasets/coco_detection.ts',
-    '../_base_/schedules/detection_1x_adamw_swin.ts',
-  ],
+  _base_: ['../_base_/default_runtime.ts', '../_base_/models/retinanet_swin-t_fpn.ts', '../_base_/datasets/coco_detection.ts', '../_base_/schedules/detection_1x_adamw_swin.ts'],
   trainDataloader: { batchSize: 16 },
 };

@@ -16,12 +16,7 @@
  * `npm run train -- --config <this> --load-from swin_tiny_patch4_window7_224.pth`.
  */
 export default {
-  _base_: [
-    '../_base_/models/upernet_swin.ts',
-    '../_base_/datasets/ade20k_512.ts',
-    '../_base_/default_runtime.ts',
-    '../_base_/schedules/schedule_160k_adamw_swin.ts',
-  ],
+  _base_: ['../_base_/models/upernet_swin.ts', '../_base_/datasets/ade20k_512.ts', '../_base_/default_runtime.ts', '../_base_/schedules/schedule_160k_adamw_swin.ts'],
   model: {
     // withCp (mmdet's with_cp): true recomputes each Swin block's activations in backward instead of
     // keeping them — less peak memory, for a second forward of every block. Useful with batch 16.

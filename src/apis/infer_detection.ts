@@ -144,7 +144,10 @@ export async function runDetection({ model, config, input, out, scoreThr = DRAW_
   const svg = detectionsSvg(prediction, w, h, meta.classNames, scoreThr);
   const masks = prediction.masks;
   if (masks === undefined) {
-    await sharp(input).rotate().composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).toFile(imagePath);
+    await sharp(input)
+      .rotate()
+      .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+      .toFile(imagePath);
   } else {
     // instance masks scored >= scoreThr, blended under the boxes
     const { data, info } = await sharp(input).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -39,8 +39,7 @@ export function configuredNumClasses(config: RootConfig): number | null {
  * ids is read from where the data really is). Loaders without a dataset are kept.
  */
 export function withDataRoot(config: RootConfig, root: string): RootConfig {
-  const section = <T extends { dataset: unknown } | null>(s: T): T =>
-    s === null ? s : { ...s, dataset: { ...(s.dataset as Record<string, unknown>), dataRoot: root } };
+  const section = <T extends { dataset: unknown } | null>(s: T): T => (s === null ? s : { ...s, dataset: { ...(s.dataset as Record<string, unknown>), dataRoot: root } });
   return {
     ...config,
     trainDataloader: section(config.trainDataloader),

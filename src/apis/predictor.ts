@@ -135,9 +135,7 @@ export function toRgb(pixels: RgbPixels): Uint8Array {
   }
   const channels = pixels.channels ?? data.length / (width * height);
   if ((channels !== 3 && channels !== 4) || data.length !== width * height * channels) {
-    throw new DataError(
-      `predict: ${data.length} bytes do not make a ${width}×${height} RGB (3 bytes per pixel) or RGBA (4) image`,
-    );
+    throw new DataError(`predict: ${data.length} bytes do not make a ${width}×${height} RGB (3 bytes per pixel) or RGBA (4) image`);
   }
   if (channels === 3) return Uint8Array.from(data);
   const out = new Uint8Array(width * height * 3);

@@ -27,13 +27,7 @@ export function byteSwapInPlace(bytes: Uint8Array, itemsize: number): void {
  * again), the byte order is the host's and the bytes are aligned — then it
  * is a view of the same memory.
  */
-export function decodeElements<D extends HostDType>(
-  dtype: D,
-  bytes: Uint8Array,
-  count: number,
-  littleEndian = true,
-  owned = false,
-): HostDataMap[D] {
+export function decodeElements<D extends HostDType>(dtype: D, bytes: Uint8Array, count: number, littleEndian = true, owned = false): HostDataMap[D] {
   const info = DTYPE_INFO[dtype];
   const nbytes = count * info.itemsize;
   if (bytes.length < nbytes) {

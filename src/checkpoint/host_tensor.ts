@@ -121,19 +121,13 @@ export function isHostTensor(value: unknown): value is HostTensor {
  * Throws an error of `ErrorClass` (CheckpointError by default), naming `what`,
  * unless `t` is a valid host tensor whose data length matches its shape.
  */
-export function assertHostTensor(
-  t: unknown,
-  what: string,
-  ErrorClass: new (message: string) => Error = CheckpointError,
-): asserts t is HostTensor {
+export function assertHostTensor(t: unknown, what: string, ErrorClass: new (message: string) => Error = CheckpointError): asserts t is HostTensor {
   if (typeof t !== 'object' || t === null) {
     throw new ErrorClass(`${what}: expected a HostTensor {dtype, shape, data}, found ${describe(t)}`);
   }
   const v = t as { dtype?: unknown; shape?: unknown; data?: unknown };
   if (!isHostDType(v.dtype)) {
-    throw new ErrorClass(
-      `${what}: expected dtype one of ${Object.keys(DTYPE_INFO).join(', ')}, found ${JSON.stringify(v.dtype)}`,
-    );
+    throw new ErrorClass(`${what}: expected dtype one of ${Object.keys(DTYPE_INFO).join(', ')}, found ${JSON.stringify(v.dtype)}`);
   }
   if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
     throw new ErrorClass(`${what}: expected shape to be an array of non-negative integers, found ${describe(v.shape)}`);
@@ -144,9 +138,7 @@ export function assertHostTensor(
   }
   const n = numel(v.shape as number[]);
   if ((v.data as HostData).length !== n) {
-    throw new ErrorClass(
-      `${what}: shape ${formatShape(v.shape as number[])} needs ${n} elements, data has ${(v.data as HostData).length}`,
-    );
+    throw new ErrorClass(`${what}: shape ${formatShape(v.shape as number[])} needs ${n} elements, data has ${(v.data as HostData).length}`);
   }
 }
 
@@ -191,9 +183,7 @@ export function toInt32(t: HostTensor, what = 'tensor'): HostTensor<'int32'> {
       for (let i = 0; i < src.length; i++) {
         const v = src[i];
         if (v < -2147483648n || v > 2147483647n) {
-          throw new RangeError(
-            `${what}: expected int64 values within int32 range [-2147483648, 2147483647], found ${v} at flat index ${i}`,
-          );
+          throw new RangeError(`${what}: expected int64 values within int32 range [-2147483648, 2147483647], found ${v} at flat index ${i}`);
         }
         out[i] = Number(v);
       }

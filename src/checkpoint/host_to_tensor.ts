@@ -26,11 +26,7 @@ export function tensorToHost(t: tf.Tensor): HostTensor {
  * @param source named in error messages (file, URL).
  * @throws CheckpointError when a shape does not fit, or (strict, the default) keys are missing or unexpected.
  */
-export function loadHostStateInto(
-  model: Module,
-  state: ReadonlyMap<string, HostTensor>,
-  options: { strict?: boolean; source?: string } = {},
-): LoadReport {
+export function loadHostStateInto(model: Module, state: ReadonlyMap<string, HostTensor>, options: { strict?: boolean; source?: string } = {}): LoadReport {
   const source = options.source ?? '<weights>';
   const tensors = new Map<string, tf.Tensor>();
   try {

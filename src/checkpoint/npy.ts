@@ -132,10 +132,7 @@ function readFromSource(src: ByteSource): HostTensor {
   const dataStart = headerStart + headerLength;
   const bytes = src.read(dataStart, nbytes);
   if (bytes.length < nbytes) {
-    fail(
-      `truncated .npy file: the header says dtype '${descr}' shape ${formatShape(dims)} (${nbytes} data bytes), ` +
-        `found only ${bytes.length} data bytes`,
-    );
+    fail(`truncated .npy file: the header says dtype '${descr}' shape ${formatShape(dims)} (${nbytes} data bytes), ` + `found only ${bytes.length} data bytes`);
   }
   return { dtype, shape: dims, data: decodeElements(dtype, bytes, count, true, true) }; // fresh bytes
 }

@@ -12,11 +12,7 @@ import { writeFileAtomic, type ChunkSink } from '../core/atomic_write.js';
 import { decodeElements, encodeElementsLE } from './byte_codec.js';
 import { bufferSource, fileSource, type ByteSource } from './byte_source.js';
 import { DTYPE_INFO, isHostDType, numel, type HostData, type HostTensor } from './host_tensor.js';
-import {
-  HOST_TO_SAFETENSORS_DTYPE,
-  parseSafetensorsHeader,
-  type SafetensorsHeader,
-} from './safetensors_header.js';
+import { HOST_TO_SAFETENSORS_DTYPE, parseSafetensorsHeader, type SafetensorsHeader } from './safetensors_header.js';
 
 /** The content of a safetensors file. */
 export interface SafetensorsContent {
@@ -94,7 +90,11 @@ export type TensorsByName = Map<string, HostTensor> | Record<string, HostTensor>
  */
 export function writeSafetensors(path: string, tensors: TensorsByName, metadata?: Record<string, string>): void {
   const plan = planLayout(tensors, metadata, path);
-  writeFileAtomic(path, (sink) => emit(plan, sink, path), (msg, cause) => new CheckpointError(msg, { cause }));
+  writeFileAtomic(
+    path,
+    (sink) => emit(plan, sink, path),
+    (msg, cause) => new CheckpointError(msg, { cause }),
+  );
 }
 
 /** Serializes tensors to safetensors bytes in memory (same layout as writeSafetensors). */
@@ -102,10 +102,14 @@ export function serializeSafetensors(tensors: TensorsByName, metadata?: Record<s
   const plan = planLayout(tensors, metadata, '<buffer>');
   const out = new Uint8Array(plan.totalSize);
   let pos = 0;
-  emit(plan, (chunk) => {
-    out.set(chunk, pos);
-    pos += chunk.length;
-  }, '<buffer>');
+  emit(
+    plan,
+    (chunk) => {
+      out.set(chunk, pos);
+      pos += chunk.length;
+    },
+    '<buffer>',
+  );
   return out;
 }
 
@@ -182,8 +186,7 @@ function emit(plan: Plan, sink: ChunkSink, file: string): void {
     const info = DTYPE_INFO[p.tensor.dtype];
     if (!(data instanceof info.arrayType) || data.byteLength !== p.nbytes) {
       throw new CheckpointError(
-        `${file}: tensor '${p.name}': expected ${p.nbytes} bytes of ${p.tensor.dtype} data in a ${info.arrayType.name} ` +
-          `for shape [${p.tensor.shape.join(',')}], found ${describeData(data)}`,
+        `${file}: tensor '${p.name}': expected ${p.nbytes} bytes of ${p.tensor.dtype} data in a ${info.arrayType.name} ` + `for shape [${p.tensor.shape.join(',')}], found ${describeData(data)}`,
       );
     }
     sink(encodeElementsLE(data, info.itemsize));

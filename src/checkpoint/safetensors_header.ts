@@ -139,8 +139,7 @@ export function parseSafetensorsHeader(src: ByteSource): SafetensorsHeader {
     if (nbytes === undefined || !Number.isSafeInteger(nbytes)) fail(`${where}: shape ${formatShape(e.shape)} overflows`);
     if (nbytes !== e.end - e.begin) {
       fail(
-        `${where}: expected ${nbytes} bytes for ${HOST_TO_SAFETENSORS_DTYPE[e.dtype]} shape ${formatShape(e.shape)}, ` +
-          `found data_offsets [${e.begin}, ${e.end}] spanning ${e.end - e.begin} bytes`,
+        `${where}: expected ${nbytes} bytes for ${HOST_TO_SAFETENSORS_DTYPE[e.dtype]} shape ${formatShape(e.shape)}, ` + `found data_offsets [${e.begin}, ${e.end}] spanning ${e.end - e.begin} bytes`,
       );
     }
     expected = e.end;
@@ -178,9 +177,7 @@ function parseEntry(name: string, info: unknown, fail: (msg: string) => never): 
   const host = Object.prototype.hasOwnProperty.call(SAFETENSORS_DTYPE_TO_HOST, dtype) ? SAFETENSORS_DTYPE_TO_HOST[dtype] : undefined;
   if (host === undefined) {
     const supported = Object.keys(SAFETENSORS_DTYPE_TO_HOST).join(', ');
-    return fail(
-      `${where}: ${UNSUPPORTED_CODES.has(dtype) ? 'unsupported' : 'unknown'} dtype ${JSON.stringify(dtype)}; expected one of ${supported}`,
-    );
+    return fail(`${where}: ${UNSUPPORTED_CODES.has(dtype) ? 'unsupported' : 'unknown'} dtype ${JSON.stringify(dtype)}; expected one of ${supported}`);
   }
   if (!Array.isArray(shape) || !shape.every(isIndex)) {
     return fail(`${where}: expected shape to be an array of non-negative integers, found ${JSON.stringify(shape)}`);

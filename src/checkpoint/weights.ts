@@ -92,8 +92,7 @@ export function formatLoadReport(report: LoadWeightsReport, path: string): strin
   if (report.conversion !== null) lines.push(formatConversionReport(report.conversion));
   lines.push(`loaded ${report.loaded.length} tensors from ${path}`);
   if (report.adapted.length > 0) lines.push(`adapted to the model's shape (${report.adapted.length}): ${report.adapted.join(', ')}`);
-  const list = (keys: string[]): string =>
-    keys.length <= 12 ? keys.join(', ') : `${keys.slice(0, 12).join(', ')}, ... (+${keys.length - 12} more)`;
+  const list = (keys: string[]): string => (keys.length <= 12 ? keys.join(', ') : `${keys.slice(0, 12).join(', ')}, ... (+${keys.length - 12} more)`);
   lines.push(`missing in the file (${report.missing.length})${report.missing.length > 0 ? `: ${list(report.missing)}` : ''}`);
   lines.push(`unexpected in the file (${report.unexpected.length})${report.unexpected.length > 0 ? `: ${list(report.unexpected)}` : ''}`);
   return lines.join('\n');

@@ -34,14 +34,11 @@ export function configuredClassCount(config: Record<string, unknown>): { count: 
   if (Array.isArray(top)) return { count: top.length, source: 'classes' };
   let found: { count: number; source: string; names: string } | null = null;
   for (const split of SPLITS) {
-    const classes = ((config[split] as { dataset?: { classes?: unknown } } | null | undefined)?.dataset)?.classes;
+    const classes = (config[split] as { dataset?: { classes?: unknown } } | null | undefined)?.dataset?.classes;
     if (!Array.isArray(classes)) continue;
     const here = { count: classes.length, source: `${split}.dataset.classes`, names: JSON.stringify(classes) };
     if (found !== null && found.names !== here.names) {
-      throw new ConfigError(
-        `${here.source} (${here.names}) differs from ${found.source} (${found.names}): every split needs the same classes; ` +
-          `set them once with the top-level 'classes' option`,
-      );
+      throw new ConfigError(`${here.source} (${here.names}) differs from ${found.source} (${found.names}): every split needs the same classes; ` + `set them once with the top-level 'classes' option`);
     }
     found ??= here;
   }
@@ -64,17 +61,13 @@ export function checkClassCounts(model: unknown, classes: { count: number; sourc
     if (typeof node.numClasses === 'number') {
       if (classes !== null && node.numClasses !== classes.count) {
         throw new ConfigError(
-          `${path}.numClasses is ${node.numClasses}, but ${classes.source} has ${classes.count} classes: ` +
-            `set ${path}.numClasses to ${classes.count} (or null to take it from the dataset)`,
+          `${path}.numClasses is ${node.numClasses}, but ${classes.source} has ${classes.count} classes: ` + `set ${path}.numClasses to ${classes.count} (or null to take it from the dataset)`,
         );
       }
       own = { count: node.numClasses, source: `${path}.numClasses` };
     }
     if (Array.isArray(node.classWeight) && own !== null && node.classWeight.length !== own.count) {
-      throw new ConfigError(
-        `${path}.classWeight has ${node.classWeight.length} entries, but ${own.source} gives ${own.count} classes: ` +
-          `give ${path}.classWeight ${own.count} weights (or null)`,
-      );
+      throw new ConfigError(`${path}.classWeight has ${node.classWeight.length} entries, but ${own.source} gives ${own.count} classes: ` + `give ${path}.classWeight ${own.count} weights (or null)`);
     }
     for (const [k, v] of Object.entries(node)) if (k !== 'classWeight') walk(v, `${path}.${k}`, own);
   };

@@ -126,9 +126,6 @@ function scaleOverriddenSchedule(config: Config, overrides: readonly CfgOption[]
   if (!setsLength || setsSchedule || fileIters === null || newIters === null || !Number.isInteger(newIters)) return;
   const changes = scaleScheduleToLength(config, fileIters, newIters);
   if (changes.length > 0 && log !== null) {
-    log(
-      `trainCfg.maxIters ${fileIters} → ${newIters}: the schedule is scaled with it (${changes.join(', ')}); ` +
-        `set paramScheduler keys in --cfg-options to choose them yourself`,
-    );
+    log(`trainCfg.maxIters ${fileIters} → ${newIters}: the schedule is scaled with it (${changes.join(', ')}); ` + `set paramScheduler keys in --cfg-options to choose them yourself`);
   }
 }

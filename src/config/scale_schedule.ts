@@ -55,7 +55,11 @@ export function scaleScheduleToLength(config: Record<string, unknown>, from: num
     }
     if (typeof s.tMax === 'number') set('tMax', scaleSteps(s.tMax, from, to), s.tMax);
     if (Array.isArray(s.milestones) && s.milestones.every((m) => typeof m === 'number')) {
-      set('milestones', (s.milestones as number[]).map((m) => scaleSteps(m, from, to)), s.milestones);
+      set(
+        'milestones',
+        (s.milestones as number[]).map((m) => scaleSteps(m, from, to)),
+        s.milestones,
+      );
     }
   });
   return changes;

@@ -19,11 +19,7 @@ export type ChunkSink = (chunk: Uint8Array) => void;
  * is rethrown — I/O errors from node:fs are passed to `wrapIoError`, which
  * turns them into the caller's error class.
  */
-export function writeFileAtomic(
-  path: string,
-  produce: (sink: ChunkSink) => void,
-  wrapIoError: (message: string, cause: unknown) => Error,
-): void {
+export function writeFileAtomic(path: string, produce: (sink: ChunkSink) => void, wrapIoError: (message: string, cause: unknown) => Error): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   let fd: number | undefined;
   try {

@@ -159,9 +159,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 
   if (requested !== undefined) {
     if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
-      throw new ConfigError(
-        `Unknown backend '${requested}' (from ${source}); expected one of: ${BACKEND_NAMES.join(', ')}`,
-      );
+      throw new ConfigError(`Unknown backend '${requested}' (from ${source}); expected one of: ${BACKEND_NAMES.join(', ')}`);
     }
     chosen = requested as BackendName;
     if (chosen === 'tensorflow') {

@@ -116,7 +116,11 @@ export function variableGradsEarlyRelease(f: () => tf.Scalar, varList?: tf.Varia
   const variables = varList ?? trainableVariables();
   if (variables.length === 0) throw new Error('variableGradsEarlyRelease: no variables to differentiate with respect to');
 
-  const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy('forward', f));
+  const y = engine.scopedRun(
+    () => engine.startTape(),
+    () => engine.endTape(),
+    () => engine.tidy('forward', f),
+  );
   const tape = engine.state.activeTape ?? [];
   if (!(y instanceof tf.Tensor) || y.rank !== 0) {
     const got = y instanceof tf.Tensor ? `shape [${y.shape.join(',')}]` : typeof y;
@@ -143,7 +147,10 @@ export function variableGradsEarlyRelease(f: () => tf.Scalar, varList?: tf.Varia
         if (thunk === undefined) throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}. Available gradients found: ${Object.keys(inputGradients).join(', ')}.`);
         let dx = engine.tidy(name, thunk);
         if (dx.dtype !== 'float32') throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`);
-        if (!tf.util.arraysEqual(dx.shape, x.shape)) throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape.join(',')}', which does not match the shape of the input '${x.shape.join(',')}'`);
+        if (!tf.util.arraysEqual(dx.shape, x.shape))
+          throw new Error(
+            `Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape.join(',')}', which does not match the shape of the input '${x.shape.join(',')}'`,
+          );
         if (released.has(dx)) dx = dx.clone();
         const previous = gradOf.get(x.id);
         if (previous === undefined) gradOf.set(x.id, dx);

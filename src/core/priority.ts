@@ -32,7 +32,5 @@ export type Priority = PriorityName | number;
 export function priorityValue(priority: unknown, path: string): number {
   if (typeof priority === 'number' && Number.isInteger(priority) && priority >= 0 && priority <= 100) return priority;
   if (typeof priority === 'string' && Object.hasOwn(PRIORITIES, priority)) return PRIORITIES[priority as PriorityName];
-  throw new ConfigError(
-    `${path}: expected a priority name (${Object.keys(PRIORITIES).join(', ')}) or an integer in [0, 100], got ${JSON.stringify(priority)}`,
-  );
+  throw new ConfigError(`${path}: expected a priority name (${Object.keys(PRIORITIES).join(', ')}) or an integer in [0, 100], got ${JSON.stringify(priority)}`);
 }

@@ -13,7 +13,6 @@
  * later, unchanged since) step by step. CUDA orders ties differently.
  */
 
-
 /** torch's comparator for largest=true: x goes before y. */
 function before(x: number, y: number): boolean {
   return (Number.isNaN(x) && !Number.isNaN(y)) || x > y;

@@ -82,7 +82,10 @@ export class CocoDetection extends BaseDataset {
   readonly annFile: string;
   private readonly items: CocoItem[] = [];
 
-  constructor(readonly config: CocoDetectionConfig, pipeline: Pipeline) {
+  constructor(
+    readonly config: CocoDetectionConfig,
+    pipeline: Pipeline,
+  ) {
     super(pipeline);
     this.dataRoot = resolve(config.dataRoot);
     if (!existsSync(this.dataRoot) || !statSync(this.dataRoot).isDirectory()) {

@@ -115,22 +115,34 @@ export function hsvToRgbTorch(h: number, s: number, v: number, out: Triple): Tri
   const i = ((i0 % 6) + 6) % 6;
   switch (i) {
     case 0:
-      out[0] = v; out[1] = t; out[2] = p;
+      out[0] = v;
+      out[1] = t;
+      out[2] = p;
       break;
     case 1:
-      out[0] = q; out[1] = v; out[2] = p;
+      out[0] = q;
+      out[1] = v;
+      out[2] = p;
       break;
     case 2:
-      out[0] = p; out[1] = v; out[2] = t;
+      out[0] = p;
+      out[1] = v;
+      out[2] = t;
       break;
     case 3:
-      out[0] = p; out[1] = q; out[2] = v;
+      out[0] = p;
+      out[1] = q;
+      out[2] = v;
       break;
     case 4:
-      out[0] = t; out[1] = p; out[2] = v;
+      out[0] = t;
+      out[1] = p;
+      out[2] = v;
       break;
     default:
-      out[0] = v; out[1] = p; out[2] = q;
+      out[0] = v;
+      out[1] = p;
+      out[2] = q;
   }
   return out;
 }

@@ -35,7 +35,11 @@ export class ImageFolder extends BaseDataset {
   readonly dataRoot: string;
   private readonly items: Array<{ path: string; label: number }> = [];
 
-  constructor(dataRoot: string, readonly split: string, pipeline: Pipeline) {
+  constructor(
+    dataRoot: string,
+    readonly split: string,
+    pipeline: Pipeline,
+  ) {
     super(pipeline);
     this.dataRoot = resolve(dataRoot);
     const dir = join(this.dataRoot, split);

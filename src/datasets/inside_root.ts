@@ -64,9 +64,7 @@ export class ConfinedFolder {
     if (!existsSync(full)) return;
     const real = realpathSync(full);
     if (!inside(this.realDir, real)) {
-      throw new DataError(
-        `${this.owner}: ${source}: file '${name}' is a symbolic link (or lies under one) to ${real}, outside the data folder ${this.dir}`,
-      );
+      throw new DataError(`${this.owner}: ${source}: file '${name}' is a symbolic link (or lies under one) to ${real}, outside the data folder ${this.dir}`);
     }
   }
 }

@@ -76,10 +76,7 @@ export function decodeLabelPng(bytes: Buffer, path: string): LabelMap {
   const colorType = ihdr[9];
   if (colorType !== 0 && colorType !== 3) {
     const kind = COLOR_TYPE_NAMES[colorType] ?? `colour type ${colorType}`;
-    throw new DataError(
-      `Label map ${path} is a ${kind} PNG; a label map must be single-channel class indices ` +
-        '(8-bit grayscale or palette PNG), not colours',
-    );
+    throw new DataError(`Label map ${path} is a ${kind} PNG; a label map must be single-channel class indices ` + '(8-bit grayscale or palette PNG), not colours');
   }
   let source = bytes;
   if (colorType === 3) {

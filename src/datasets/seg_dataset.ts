@@ -80,7 +80,10 @@ export class SegDataset extends BaseDataset {
   readonly dataRoot: string;
   private readonly items: SegItem[] = [];
 
-  constructor(readonly config: SegDatasetConfig, pipeline: Pipeline) {
+  constructor(
+    readonly config: SegDatasetConfig,
+    pipeline: Pipeline,
+  ) {
     super(pipeline);
     const owner = this.constructor.name;
     this.dataRoot = resolve(config.dataRoot);

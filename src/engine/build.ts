@@ -17,12 +17,7 @@ export function buildDataset(section: DataloaderConfig, path: string, dataRoot?:
 }
 
 /** Builds a data loader for a loader section. */
-export function buildLoader(
-  section: DataloaderConfig,
-  dataset: BaseDataset,
-  seed: number,
-  overrides: { shuffle?: boolean; skipCorrupt?: boolean } = {},
-): DataLoader {
+export function buildLoader(section: DataloaderConfig, dataset: BaseDataset, seed: number, overrides: { shuffle?: boolean; skipCorrupt?: boolean } = {}): DataLoader {
   return new DataLoader(dataset, {
     batchSize: section.batchSize,
     shuffle: overrides.shuffle ?? section.shuffle,
@@ -70,9 +65,7 @@ export function buildOptimizer(config: RootConfig, model: Model, batchScale: num
   const probe = model.namedParameters().find(([n]) => n.startsWith('backbone.'))?.[0];
   const supportsLayerIds = probe !== undefined && backbone.layerIdOf(probe) !== null;
   if (paramwise.layerDecayRate !== null && !supportsLayerIds) {
-    throw new ConfigError(
-      `optimWrapper.paramwiseCfg.layerDecayRate: the backbone ${backbone.constructor.name} defines no layer ids for layer-wise decay`,
-    );
+    throw new ConfigError(`optimWrapper.paramwiseCfg.layerDecayRate: the backbone ${backbone.constructor.name} defines no layer ids for layer-wise decay`);
   }
   const { groups, summaries } = buildParamGroups(model.namedParameters(), scaled, paramwise, {
     isNormParam: normParamPredicate(model),
@@ -86,15 +79,8 @@ export function buildOptimizer(config: RootConfig, model: Model, batchScale: num
  * Builds the learning-rate schedule of a `paramScheduler` list through the `schedulers` registry.
  * @param paramScheduler the config's `paramScheduler` entries.
  */
-export function buildSchedule(
-  paramScheduler: readonly ComponentConfig[],
-  baseLr: number,
-  itersPerEpoch: number,
-  maxIters: number,
-): ScheduleSet {
+export function buildSchedule(paramScheduler: readonly ComponentConfig[], baseLr: number, itersPerEpoch: number, maxIters: number): ScheduleSet {
   const maxEpochs = Math.ceil(maxIters / itersPerEpoch);
-  const schedulers = paramScheduler.map((c, i) =>
-    SCHEDULERS.build(c, { itersPerEpoch, maxIters, maxEpochs }, `paramScheduler.${i}`),
-  );
+  const schedulers = paramScheduler.map((c, i) => SCHEDULERS.build(c, { itersPerEpoch, maxIters, maxEpochs }, `paramScheduler.${i}`));
   return new ScheduleSet(schedulers, baseLr);
 }

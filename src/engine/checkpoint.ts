@@ -53,9 +53,7 @@ export function writeCheckpoint(path: string, content: CheckpointContent): void 
   for (const [k, t] of content.hooks ?? []) host.set(`${HOOKS_PREFIX}${k}`, tensorToHost(t));
   const bad = nonFiniteHostTensors(host);
   if (bad.length > 0) {
-    throw new CheckpointError(
-      `${path}: not written, ${bad.length} tensor(s) hold NaN or Inf (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''})`,
-    );
+    throw new CheckpointError(`${path}: not written, ${bad.length} tensor(s) hold NaN or Inf (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''})`);
   }
   writeSafetensors(path, host, { format: FORMAT, state: JSON.stringify(content.state) });
 }
@@ -204,10 +202,7 @@ export interface SkippedCheckpoint {
  * wrong model, non-finite tensors). Returns the restored path (null when none
  * loaded) and the skipped files with their reasons.
  */
-export function restoreNewestLoadable(
-  manager: CheckpointManager,
-  restore: (path: string) => void,
-): { restored: string | null; skipped: SkippedCheckpoint[] } {
+export function restoreNewestLoadable(manager: CheckpointManager, restore: (path: string) => void): { restored: string | null; skipped: SkippedCheckpoint[] } {
   const skipped: SkippedCheckpoint[] = [];
   for (const path of manager.candidates()) {
     try {

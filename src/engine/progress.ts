@@ -34,10 +34,7 @@ export class ProgressPrinter {
 
   /** One-line text of an update. */
   static text(u: ProgressUpdate): string {
-    return (
-      `iter ${u.iter}/${u.maxIters}  epoch ${u.epoch}  loss ${u.loss.toFixed(4)}  lr ${u.lr.toExponential(3)}  ` +
-      `${u.imagesPerSecond.toFixed(1)} img/s  eta ${formatDuration(u.etaSeconds)}`
-    );
+    return `iter ${u.iter}/${u.maxIters}  epoch ${u.epoch}  loss ${u.loss.toFixed(4)}  lr ${u.lr.toExponential(3)}  ` + `${u.imagesPerSecond.toFixed(1)} img/s  eta ${formatDuration(u.etaSeconds)}`;
   }
 
   /** Shows an update. */

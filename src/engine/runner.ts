@@ -316,9 +316,7 @@ export class Runner implements HookRunner {
       return null;
     }
     const dropped = this.log.truncateAfter(this.trainingState.iter);
-    this.progress.message(
-      `resumed from ${restored} at iteration ${this.state.iter}${dropped > 0 ? ` (dropped ${dropped} log record(s) written after it)` : ''}`,
-    );
+    this.progress.message(`resumed from ${restored} at iteration ${this.state.iter}${dropped > 0 ? ` (dropped ${dropped} log record(s) written after it)` : ''}`);
     return restored;
   }
 

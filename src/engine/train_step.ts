@@ -147,7 +147,8 @@ export class TrainStep {
         throw new NonFiniteLossError(iter + 1, losses, 'gradient');
       }
       this.optimizer.step(grads);
-      if (!allFinite([...this.variables.map(([, v]) => v), ...this.optimizer.slotVariables()])) throw new NonFiniteLossError(iter + 1, { ...losses, ...(gradNorm === undefined ? {} : { grad_norm: gradNorm }) }, 'weights');
+      if (!allFinite([...this.variables.map(([, v]) => v), ...this.optimizer.slotVariables()]))
+        throw new NonFiniteLossError(iter + 1, { ...losses, ...(gradNorm === undefined ? {} : { grad_norm: gradNorm }) }, 'weights');
     } finally {
       tf.dispose([...grads.values()]);
       this.accumulated = new Map();

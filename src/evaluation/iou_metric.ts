@@ -92,9 +92,7 @@ export class IoUMetric implements Metric {
       const label = originalLabelMap(samples[i]);
       const pred = p.labelMap;
       if (pred.height !== label.height || pred.width !== label.width) {
-        throw new ShapeError(
-          `IoUMetric: prediction ${pred.height}×${pred.width} and label ${label.height}×${label.width} of ${samples[i].imgPath || `sample ${i}`} differ in size`,
-        );
+        throw new ShapeError(`IoUMetric: prediction ${pred.height}×${pred.width} and label ${label.height}×${label.width} of ${samples[i].imgPath || `sample ${i}`} differ in size`);
       }
       this.acc.add(pred.data, label.data);
     });

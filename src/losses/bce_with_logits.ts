@@ -16,7 +16,10 @@ const bceKernel = tf.customGrad((x, t, save) => {
   const logits = x as tf.Tensor;
   const targets = t as tf.Tensor;
   (save as tf.GradSaveFunc)([logits, targets]);
-  const value = tf.relu(logits).sub(logits.mul(targets)).add(tf.log1p(tf.exp(tf.abs(logits).neg())));
+  const value = tf
+    .relu(logits)
+    .sub(logits.mul(targets))
+    .add(tf.log1p(tf.exp(tf.abs(logits).neg())));
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -72,12 +75,7 @@ export class BCEWithLogitsLoss {
    * @returns scalar.
    */
   forward(logits: tf.Tensor, targets: tf.Tensor, call: LossCallOptions = {}): tf.Scalar {
-    return tf.tidy(
-      () =>
-        weightReduceLoss(bceWithLogitsElementwise(logits, targets), call.weight ?? null, 'mean', call.avgFactor ?? null).mul(
-          this.options.lossWeight,
-        ) as tf.Scalar,
-    );
+    return tf.tidy(() => weightReduceLoss(bceWithLogitsElementwise(logits, targets), call.weight ?? null, 'mean', call.avgFactor ?? null).mul(this.options.lossWeight) as tf.Scalar);
   }
 }
 

@@ -66,10 +66,7 @@ export class DiceLoss implements LogitLoss {
       // maximum/minimum, not clipByValue: the wasm backend's clipByValue ignores the bounds on int32 (tfjs 4.22).
       const clamped = flatLabels.maximum(tf.scalar(0, 'int32')).minimum(tf.scalar(k - 1, 'int32')); // [B, N]
       const onehot = tf.oneHot(clamped, k).cast('float32'); // [B, N, K]
-      const valid =
-        ignoreIndex === null
-          ? tf.onesLike(flatLabels).cast('float32')
-          : flatLabels.notEqual(tf.scalar(ignoreIndex, 'int32')).cast('float32'); // [B, N]
+      const valid = ignoreIndex === null ? tf.onesLike(flatLabels).cast('float32') : flatLabels.notEqual(tf.scalar(ignoreIndex, 'int32')).cast('float32'); // [B, N]
       const num = probs.mul(onehot).mul(valid.expandDims(-1)).sum(1).mul(2).add(smooth); // [B, K]
       const probPow = exponent === 2 ? probs.square() : probs.pow(exponent);
       const targetPow = exponent === 0 ? tf.onesLike(onehot) : onehot; // t ∈ {0, 1}: t^e = t for e > 0

@@ -10,13 +10,7 @@ import { tf } from '../core/tf.js';
 import { ConfigError, ShapeError, formatShape } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { bceWithLogitsElementwise } from './bce_with_logits.js';
-import {
-  LOSS_REDUCTIONS,
-  checkReduction,
-  weightReduceLoss,
-  type LossCallOptions,
-  type LossReduction,
-} from './weight_reduce_loss.js';
+import { LOSS_REDUCTIONS, checkReduction, weightReduceLoss, type LossCallOptions, type LossReduction } from './weight_reduce_loss.js';
 import { RANGES } from '../registry/options.js';
 
 /** α and γ of the focal loss. */
@@ -44,7 +38,15 @@ export function sigmoidFocalLossElementwise(logits: tf.Tensor2D, targets: tf.Ten
     const oneMinusPt = tf.scalar(1).sub(pt);
     const modulator = gamma === 2 ? oneMinusPt.square() : gamma === 1 ? oneMinusPt : tf.pow(oneMinusPt, gamma);
     let loss = ce.mul(modulator);
-    if (alpha >= 0) loss = loss.mul(t.mul(alpha).add(tf.scalar(1).sub(t).mul(1 - alpha)));
+    if (alpha >= 0)
+      loss = loss.mul(
+        t.mul(alpha).add(
+          tf
+            .scalar(1)
+            .sub(t)
+            .mul(1 - alpha),
+        ),
+      );
     return loss as tf.Tensor2D;
   });
 }
@@ -69,7 +71,11 @@ export function sigmoidFocalLoss(logits: tf.Tensor2D, targets: tf.Tensor2D, para
  */
 export function labelsToOneHot(labels: tf.Tensor1D, numClasses: number): tf.Tensor2D {
   return tf.tidy(
-    () => tf.oneHot(labels.cast('int32'), numClasses + 1).slice([0, 0], [-1, numClasses]).cast('float32') as tf.Tensor2D,
+    () =>
+      tf
+        .oneHot(labels.cast('int32'), numClasses + 1)
+        .slice([0, 0], [-1, numClasses])
+        .cast('float32') as tf.Tensor2D,
   );
 }
 

@@ -6,14 +6,7 @@
  */
 import { tf } from '../core/tf.js';
 import type { ComponentSpec } from '../registry/registry.js';
-import {
-  LOSS_REDUCTIONS,
-  assertSameShape,
-  checkReduction,
-  weightReduceLoss,
-  type LossCallOptions,
-  type LossReduction,
-} from './weight_reduce_loss.js';
+import { LOSS_REDUCTIONS, assertSameShape, checkReduction, weightReduceLoss, type LossCallOptions, type LossReduction } from './weight_reduce_loss.js';
 import { RANGES } from '../registry/options.js';
 
 function cols(boxes: tf.Tensor2D): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] {

@@ -56,9 +56,7 @@ export function asLogitLoss(loss: Loss, target: LogitTarget, path: string, owner
   const candidate = loss as Partial<LogitLoss>;
   const kind = (loss as object).constructor?.name ?? 'loss';
   if (typeof candidate.name !== 'string' || !Array.isArray(candidate.targets)) {
-    throw new ConfigError(
-      `${path}: ${owner} needs a loss on class logits (with 'name' and 'targets' — the LogitLoss interface); ${kind} is not one`,
-    );
+    throw new ConfigError(`${path}: ${owner} needs a loss on class logits (with 'name' and 'targets' — the LogitLoss interface); ${kind} is not one`);
   }
   if (!candidate.targets.includes(target)) {
     throw new ConfigError(`${path}: ${owner} needs a loss taking '${target}' targets; ${kind} takes ${candidate.targets.map((t) => `'${t}'`).join(', ')}`);

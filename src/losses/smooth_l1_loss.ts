@@ -9,15 +9,7 @@
 import { tf } from '../core/tf.js';
 import { ConfigError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
-import {
-  LOSS_REDUCTIONS,
-  absWithTorchGrad,
-  checkReduction,
-  assertSameShape,
-  weightReduceLoss,
-  type LossCallOptions,
-  type LossReduction,
-} from './weight_reduce_loss.js';
+import { LOSS_REDUCTIONS, absWithTorchGrad, checkReduction, assertSameShape, weightReduceLoss, type LossCallOptions, type LossReduction } from './weight_reduce_loss.js';
 import { RANGES } from '../registry/options.js';
 
 /**
@@ -44,7 +36,10 @@ export function smoothL1LossElementwise(pred: tf.Tensor, target: tf.Tensor, beta
     // torch's `where(d < β, 0.5·d²/β, d − 0.5·β)`, without a comparison on the tape.
     const d = absWithTorchGrad(pred.sub(target));
     const m = tf.minimum(d, beta);
-    return m.square().mul(0.5 / beta).add(d.sub(m));
+    return m
+      .square()
+      .mul(0.5 / beta)
+      .add(d.sub(m));
   });
 }
 
@@ -73,11 +68,7 @@ export interface SmoothL1LossOptions extends L1LossOptions {
 }
 
 /** Shared `forward` of the two modules. */
-function forwardReduced(
-  elementwise: tf.Tensor,
-  options: L1LossOptions,
-  call: LossCallOptions,
-): tf.Tensor {
+function forwardReduced(elementwise: tf.Tensor, options: L1LossOptions, call: LossCallOptions): tf.Tensor {
   const reduction = call.reductionOverride ?? options.reduction;
   return weightReduceLoss(elementwise, call.weight ?? null, reduction, call.avgFactor ?? null).mul(options.lossWeight);
 }

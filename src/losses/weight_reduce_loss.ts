@@ -43,12 +43,7 @@ export interface LossCallOptions {
  * @param weight broadcastable to `loss`, or null.
  * @returns a scalar, or a tensor shaped like `loss` for 'none'.
  */
-export function weightReduceLoss(
-  loss: tf.Tensor,
-  weight: tf.Tensor | null,
-  reduction: LossReduction,
-  avgFactor: number | null,
-): tf.Tensor {
+export function weightReduceLoss(loss: tf.Tensor, weight: tf.Tensor | null, reduction: LossReduction, avgFactor: number | null): tf.Tensor {
   return tf.tidy(() => {
     const weighted = weight === null ? loss : loss.mul(weight);
     if (avgFactor === null) {

@@ -9,7 +9,6 @@ import type { LossDict } from '../structures/loss_dict.js';
 /** Named scalar loss terms (defined with the data structures, below the heads). */
 export type { LossDict };
 
-
 /** The tasks the framework trains. */
 export type Task = 'classification' | 'segmentation' | 'detection';
 

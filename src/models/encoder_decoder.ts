@@ -168,9 +168,7 @@ export class EncoderDecoder extends Model {
       const seg = s.gtSemSeg;
       if (seg === undefined) throw new DataError(`EncoderDecoder.loss: sample ${i} (${s.imgPath || 'in-memory image'}) has no gtSemSeg (is LoadAnnotations in the training pipeline?)`);
       if (seg.height !== h || seg.width !== w) {
-        throw new ShapeError(
-          `EncoderDecoder.loss: label map of ${s.imgPath || `sample ${i}`} is ${seg.height}×${seg.width} but the batch images are ${h}×${w}`,
-        );
+        throw new ShapeError(`EncoderDecoder.loss: label map of ${s.imgPath || `sample ${i}`} is ${seg.height}×${seg.width} but the batch images are ${h}×${w}`);
       }
       data.set(seg.data, i * h * w);
     });
@@ -213,7 +211,12 @@ export class EncoderDecoder extends Model {
           const x1 = Math.max(x2 - wCrop, 0);
           const crop = images.slice([0, y1, x1, 0], [b, y2 - y1, x2 - x1, images.shape[3]]);
           const logits = tf.tidy(() => this.encodeDecode(crop)); // [B, y2-y1, x2-x1, K]
-          const placed = tf.pad(logits, [[0, 0], [y1, h - y2], [x1, w - x2], [0, 0]]);
+          const placed = tf.pad(logits, [
+            [0, 0],
+            [y1, h - y2],
+            [x1, w - x2],
+            [0, 0],
+          ]);
           const next = preds.add(placed) as tf.Tensor4D;
           tf.dispose([crop, logits, placed, preds]);
           preds = next;
@@ -233,7 +236,14 @@ export class EncoderDecoder extends Model {
   /** The test-time views: every scale (1 without `scales`) × (unflipped, flipped with `flip`), as mmseg's TTA pipeline. */
   views(): View[] {
     const scales = this.testCfg.scales ?? [1];
-    return scales.flatMap((scale) => (this.testCfg.flip ? [{ scale, flip: false }, { scale, flip: true }] : [{ scale, flip: false }]));
+    return scales.flatMap((scale) =>
+      this.testCfg.flip
+        ? [
+            { scale, flip: false },
+            { scale, flip: true },
+          ]
+        : [{ scale, flip: false }],
+    );
   }
 
   /**

@@ -146,9 +146,4 @@ export const retinaNetSpec = detectorSpec('RetinaNet', RetinaNet, 'RetinaNet: ba
 /** Registry entry of {@link FCOS}. */
 export const fcosSpec = detectorSpec('FCOS', FCOS, 'FCOS: backbone + FPN + FCOSHead (mmdet SingleStageDetector)', FCOSHead);
 /** Registry entry of the generic {@link SingleStageDetector}. */
-export const singleStageDetectorSpec = detectorSpec(
-  'SingleStageDetector',
-  SingleStageDetector,
-  'one-stage detector: backbone + neck + any dense head (mmdet SingleStageDetector)',
-  null,
-);
+export const singleStageDetectorSpec = detectorSpec('SingleStageDetector', SingleStageDetector, 'one-stage detector: backbone + neck + any dense head (mmdet SingleStageDetector)', null);

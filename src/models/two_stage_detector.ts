@@ -141,12 +141,7 @@ function checkSections(cfg: Record<string, unknown> | null, which: 'trainCfg' | 
   }
 }
 
-function twoStageSpec(
-  name: string,
-  ctor: TwoStageCtor,
-  description: string,
-  withMask: boolean | null,
-): ComponentSpec<TwoStageDetectorOptions, TwoStageDetector, ModelContext> {
+function twoStageSpec(name: string, ctor: TwoStageCtor, description: string, withMask: boolean | null): ComponentSpec<TwoStageDetectorOptions, TwoStageDetector, ModelContext> {
   return {
     name,
     description,
@@ -186,7 +181,9 @@ function twoStageSpec(
       if (test.rcnn !== undefined) roiCfg.testCfg = test.rcnn;
       const rpn = HEADS.build(rpnCfg, { inputs, numClasses: null }, `${path}.rpnHead`);
       if (!isProposalHead(rpn)) {
-        throw new ConfigError(`${path}.rpnHead: ${name} needs a region proposal head (headKind 'rpn', forward, lossAndProposals, predictProposals; e.g. 'RPNHead'), got '${String(options.rpnHead.type)}'`);
+        throw new ConfigError(
+          `${path}.rpnHead: ${name} needs a region proposal head (headKind 'rpn', forward, lossAndProposals, predictProposals; e.g. 'RPNHead'), got '${String(options.rpnHead.type)}'`,
+        );
       }
       const roi = HEADS.build(roiCfg, { inputs, numClasses: context.numClasses }, `${path}.roiHead`);
       if (!isRoIHead(roi)) {
@@ -194,8 +191,7 @@ function twoStageSpec(
       }
       if (withMask !== null && roi.withMask !== withMask) {
         throw new ConfigError(
-          `${path}.roiHead: ${name} expects a RoI head ${withMask ? 'with' : 'without'} a mask branch` +
-            ` (use type '${withMask ? 'FasterRCNN' : 'MaskRCNN'}' or 'TwoStageDetector')`,
+          `${path}.roiHead: ${name} expects a RoI head ${withMask ? 'with' : 'without'} a mask branch` + ` (use type '${withMask ? 'FasterRCNN' : 'MaskRCNN'}' or 'TwoStageDetector')`,
         );
       }
       return new ctor(backbone, neck, rpn, roi);

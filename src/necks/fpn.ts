@@ -204,12 +204,7 @@ export class FPN extends Neck {
         if (this.extraSource === false) {
           for (let i = 0; i < this.numOuts - used; i++) outs.push(subsample2(outs[outs.length - 1]));
         } else {
-          const source =
-            this.extraSource === 'on_input'
-              ? features[this.backboneEndLevel - 1]
-              : this.extraSource === 'on_lateral'
-                ? laterals[used - 1]
-                : outs[used - 1];
+          const source = this.extraSource === 'on_input' ? features[this.backboneEndLevel - 1] : this.extraSource === 'on_lateral' ? laterals[used - 1] : outs[used - 1];
           outs.push(this.fpnConvs.items[used].forward(source));
           for (let i = used + 1; i < this.numOuts; i++) {
             const prev = outs[outs.length - 1];

@@ -49,13 +49,7 @@ export function checkpoint<T extends tf.Tensor>(module: Module, run: (x: T) => T
 }
 
 /** The backward of {@link checkpoint}: re-runs `run` under a tape and returns `[dx, ...dvariables]`. */
-function recomputeGradients<T extends tf.Tensor>(
-  run: (x: T) => T,
-  x: T,
-  variables: tf.Variable[],
-  dy: tf.Tensor,
-  rngBeforeForward: ReturnType<ReturnType<typeof globalRng>['getState']>,
-): tf.Tensor[] {
+function recomputeGradients<T extends tf.Tensor>(run: (x: T) => T, x: T, variables: tf.Variable[], dy: tf.Tensor, rngBeforeForward: ReturnType<ReturnType<typeof globalRng>['getState']>): tf.Tensor[] {
   const rng = globalRng();
   const rngNow = rng.getState();
   const engine = tf.engine();

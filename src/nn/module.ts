@@ -244,10 +244,7 @@ export abstract class Module {
         }
         adapted?.dispose();
         for (const t of adaptedValues.values()) t.dispose();
-        throw new CheckpointError(
-          `Cannot load '${key}'${source}: checkpoint shape ${formatShape(value.shape)} does not fit ` +
-            `model shape ${formatShape(target.shape)}`,
-        );
+        throw new CheckpointError(`Cannot load '${key}'${source}: checkpoint shape ${formatShape(value.shape)} does not fit ` + `model shape ${formatShape(target.shape)}`);
       }
     }
     if (strict && (report.missing.length > 0 || report.unexpected.length > 0)) {

@@ -75,7 +75,10 @@ export class AdamW extends Optimizer {
     const biasCorrection1 = 1 - beta1 ** t;
     const biasCorrection2 = 1 - beta2 ** t;
     const stepSize = lr / biasCorrection1;
-    const denom = v.sqrt().div(tf.scalar(Math.sqrt(biasCorrection2))).add(tf.scalar(eps));
+    const denom = v
+      .sqrt()
+      .div(tf.scalar(Math.sqrt(biasCorrection2)))
+      .add(tf.scalar(eps));
     const updated = decayed.add(m.mul(tf.scalar(-stepSize)).div(denom));
     expAvg.assign(m);
     expAvgSq.assign(v);

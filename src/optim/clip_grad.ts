@@ -46,7 +46,10 @@ export function clipGradNorm(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: num
     });
     const stacked = tf.stack(norms);
     const totalNorm = normType === 2 ? stacked.square().sum().sqrt() : stacked.max();
-    const clipCoef = tf.scalar(maxNorm).div(totalNorm.add(tf.scalar(1e-6))).minimum(tf.scalar(1));
+    const clipCoef = tf
+      .scalar(maxNorm)
+      .div(totalNorm.add(tf.scalar(1e-6)))
+      .minimum(tf.scalar(1));
     return { total: totalNorm, coef: clipCoef };
   });
   const [totalNorm, coefValue] = [total.dataSync()[0], coef.dataSync()[0]];

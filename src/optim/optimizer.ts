@@ -199,10 +199,7 @@ export abstract class Optimizer {
         const grad = grads.get(name);
         if (grad === undefined) continue;
         if (!shapesEqual(grad.shape, variable.shape)) {
-          throw new ShapeError(
-            `${this.constructor.name}: gradient of '${name}' has shape ${formatShape(grad.shape)}, ` +
-              `parameter ${formatShape(variable.shape)}`,
-          );
+          throw new ShapeError(`${this.constructor.name}: gradient of '${name}' has shape ${formatShape(grad.shape)}, ` + `parameter ${formatShape(variable.shape)}`);
         }
         const state = this.stateOf(name, variable);
         state.step += 1;
@@ -290,16 +287,10 @@ export abstract class Optimizer {
         continue;
       }
       if (!slots.has(slot)) {
-        throw new CheckpointError(
-          `${this.constructor.name}: unknown optimizer slot '${slot}' for '${name}'${source} ` +
-            `(expected one of ${[...slots].join(', ')})`,
-        );
+        throw new CheckpointError(`${this.constructor.name}: unknown optimizer slot '${slot}' for '${name}'${source} ` + `(expected one of ${[...slots].join(', ')})`);
       }
       if (slot !== 'step' && !shapesEqual(value.shape, owner.ref.variable.shape)) {
-        throw new CheckpointError(
-          `${this.constructor.name}: state '${key}'${source} has shape ${formatShape(value.shape)}, ` +
-            `parameter ${formatShape(owner.ref.variable.shape)}`,
-        );
+        throw new CheckpointError(`${this.constructor.name}: state '${key}'${source} has shape ${formatShape(value.shape)}, ` + `parameter ${formatShape(owner.ref.variable.shape)}`);
       }
       let m = entries.get(name);
       if (m === undefined) entries.set(name, (m = new Map()));

@@ -128,9 +128,7 @@ function parseCustomKeys(raw: Record<string, unknown>): Map<string, Required<Cus
     const entry: Required<CustomKeyOptions> = { lrMult: 1, decayMult: 1 };
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (k !== 'lrMult' && k !== 'decayMult') {
-        throw new ConfigError(
-          `Unknown option '${k}' at optimWrapper.paramwiseCfg.customKeys.${key}. Valid options: lrMult, decayMult`,
-        );
+        throw new ConfigError(`Unknown option '${k}' at optimWrapper.paramwiseCfg.customKeys.${key}. Valid options: lrMult, decayMult`);
       }
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
         throw new ConfigError(`optimWrapper.paramwiseCfg.customKeys.${key}.${k}: expected a number ≥ 0, got ${JSON.stringify(v)}`);

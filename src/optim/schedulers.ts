@@ -538,10 +538,7 @@ export class ScheduleSet {
   /** Applies every scheduler firing at global step `g`, in mmengine's order. */
   private stepAt(g: number, x: number, base: number): number {
     let value = x;
-    const order =
-      g === 0
-        ? this.schedulers
-        : [...this.schedulers.filter((s) => s.clock === 'iter'), ...this.schedulers.filter((s) => s.clock === 'epoch')];
+    const order = g === 0 ? this.schedulers : [...this.schedulers.filter((s) => s.clock === 'iter'), ...this.schedulers.filter((s) => s.clock === 'epoch')];
     for (const s of order) {
       const k = s.localStepAt(g);
       if (k !== null) value = s.applyStep(k, value, base);

@@ -13,18 +13,7 @@ import { didYouMean } from './suggest.js';
 export type ValueKind = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'null';
 
 /** The registries of the framework. */
-export type RegistryKind =
-  | 'backbones'
-  | 'necks'
-  | 'heads'
-  | 'models'
-  | 'datasets'
-  | 'transforms'
-  | 'losses'
-  | 'optimizers'
-  | 'schedulers'
-  | 'metrics'
-  | 'hooks';
+export type RegistryKind = 'backbones' | 'necks' | 'heads' | 'models' | 'datasets' | 'transforms' | 'losses' | 'optimizers' | 'schedulers' | 'metrics' | 'hooks';
 
 /** An option whose value is a component config (`{type, ...}`), or a list of them. */
 export interface ChildOption {
@@ -154,13 +143,7 @@ function describeValue(value: unknown): string {
  * @param ignoredKeys keys that are not options (e.g. `type`).
  * @throws ConfigError naming the key, its path and the valid keys.
  */
-export function validateOptions<TOptions extends object>(
-  schema: OptionsSchema<TOptions>,
-  given: unknown,
-  owner: string,
-  path: string,
-  ignoredKeys: readonly string[] = [],
-): TOptions {
+export function validateOptions<TOptions extends object>(schema: OptionsSchema<TOptions>, given: unknown, owner: string, path: string, ignoredKeys: readonly string[] = []): TOptions {
   if (!isPlainObject(given)) {
     throw new ConfigError(`${path}: expected an object of options for ${owner}, got ${describeValue(given)}`);
   }
@@ -171,10 +154,7 @@ export function validateOptions<TOptions extends object>(
     if (ignoredKeys.includes(key)) continue;
     const keyPath = path === '' ? key : `${path}.${key}`;
     if (!(key in defaults)) {
-      throw new ConfigError(
-        `Unknown option '${key}' at ${keyPath} for ${owner}.${didYouMean(key, valid)} ` +
-          `Valid options: ${valid.join(', ')}`,
-      );
+      throw new ConfigError(`Unknown option '${key}' at ${keyPath} for ${owner}.${didYouMean(key, valid)} ` + `Valid options: ${valid.join(', ')}`);
     }
     if (value === undefined) continue;
     checkKind(schema, key, value, owner, keyPath);
@@ -204,13 +184,7 @@ export function validateOptions<TOptions extends object>(
   return out as TOptions;
 }
 
-function checkKind<TOptions extends object>(
-  schema: OptionsSchema<TOptions>,
-  key: string,
-  value: unknown,
-  owner: string,
-  keyPath: string,
-): void {
+function checkKind<TOptions extends object>(schema: OptionsSchema<TOptions>, key: string, value: unknown, owner: string, keyPath: string): void {
   const explicit = (schema.kinds as Record<string, ValueKind[] | undefined> | undefined)?.[key];
   const def = (schema.defaults as Record<string, unknown>)[key];
   const child = (schema.children as Record<string, ChildOption | undefined> | undefined)?.[key];
@@ -221,9 +195,7 @@ function checkKind<TOptions extends object>(
   else accepted = [kindOf(def) as ValueKind];
   const actual = kindOf(value);
   if (!(accepted as string[]).includes(actual)) {
-    throw new ConfigError(
-      `Option ${keyPath} of ${owner}: expected ${accepted.join(' or ')}, got ${actual} ${describeValue(value)}`,
-    );
+    throw new ConfigError(`Option ${keyPath} of ${owner}: expected ${accepted.join(' or ')}, got ${actual} ${describeValue(value)}`);
   }
 }
 
@@ -231,7 +203,13 @@ function checkChoice<TOptions extends object>(schema: OptionsSchema<TOptions>, k
   const choices = (schema.choices as Record<string, readonly ChoiceValue[] | undefined> | undefined)?.[key];
   if (choices === undefined || choices.includes(value as ChoiceValue)) return;
   const shown = choices.map((c) => JSON.stringify(c)).join(', ');
-  const hint = typeof value === 'string' ? didYouMean(value, choices.filter((c): c is string => typeof c === 'string')) : '';
+  const hint =
+    typeof value === 'string'
+      ? didYouMean(
+          value,
+          choices.filter((c): c is string => typeof c === 'string'),
+        )
+      : '';
   throw new ConfigError(`Option ${keyPath} of ${owner}: expected one of ${shown}, got ${describeValue(value)}.${hint}`);
 }
 

@@ -77,10 +77,7 @@ export class Registry<TResult, TContext> {
   get(name: string, path = ''): AnyComponentSpec<TResult, TContext> {
     if (!this.registered.has(name)) {
       const where = path === '' ? '' : ` at ${path}.type`;
-      throw new ConfigError(
-        `Unknown ${this.kind} type '${name}'${where}.${didYouMean(name, this.names())} ` +
-          `Registered ${this.kind}: ${this.names().join(', ') || '(none)'}`,
-      );
+      throw new ConfigError(`Unknown ${this.kind} type '${name}'${where}.${didYouMean(name, this.names())} ` + `Registered ${this.kind}: ${this.names().join(', ') || '(none)'}`);
     }
     return container.get<AnyComponentSpec<TResult, TContext>>(this.serviceId, { name });
   }
@@ -107,9 +104,7 @@ export class Registry<TResult, TContext> {
     }
     const type = config.type;
     if (typeof type !== 'string') {
-      throw new ConfigError(
-        `${path}: missing 'type' (a registered ${this.kind} name: ${this.names().join(', ') || 'none registered'})`,
-      );
+      throw new ConfigError(`${path}: missing 'type' (a registered ${this.kind} name: ${this.names().join(', ') || 'none registered'})`);
     }
     return { spec: this.get(type, path), rest: config };
   }

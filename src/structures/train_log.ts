@@ -51,7 +51,9 @@ export class JsonlLog {
    */
   truncateAfter(iter: number): number {
     if (!existsSync(this.path)) return 0;
-    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const kept = lines.filter((l) => {
       try {
         return (JSON.parse(l) as LogRecord).iter <= iter;
@@ -61,7 +63,11 @@ export class JsonlLog {
     });
     if (kept.length === lines.length) return 0;
     const text = kept.map((l) => `${l}\n`).join('');
-    writeFileAtomic(this.path, (sink) => sink(new TextEncoder().encode(text)), (msg) => new Error(msg));
+    writeFileAtomic(
+      this.path,
+      (sink) => sink(new TextEncoder().encode(text)),
+      (msg) => new Error(msg),
+    );
     return lines.length - kept.length;
   }
 

@@ -8,9 +8,26 @@ import type { BitmapMasks, LabelMap } from '../structures/data_sample.js';
  */
 export function segPalette(numClasses: number): Uint8Array {
   const base = [
-    [0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-    [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255],
-    [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128],
+    [0, 0, 0],
+    [230, 25, 75],
+    [60, 180, 75],
+    [255, 225, 25],
+    [0, 130, 200],
+    [245, 130, 48],
+    [145, 30, 180],
+    [70, 240, 240],
+    [240, 50, 230],
+    [210, 245, 60],
+    [250, 190, 212],
+    [0, 128, 128],
+    [220, 190, 255],
+    [170, 110, 40],
+    [255, 250, 200],
+    [128, 0, 0],
+    [170, 255, 195],
+    [128, 128, 0],
+    [255, 215, 180],
+    [0, 0, 128],
   ];
   const out = new Uint8Array(Math.max(numClasses, 1) * 3);
   for (let c = 0; c < numClasses; c++) {
@@ -53,14 +70,7 @@ export function blendLabelMap(image: HostImage & { data: Uint8Array }, labels: L
  * class is black). Masks listed later are drawn over earlier ones; `keep[i] === false` skips
  * mask `i` (e.g. scores below the drawing threshold). Masks must have the image's size.
  */
-export function blendInstanceMasks(
-  image: HostImage & { data: Uint8Array },
-  masks: BitmapMasks,
-  labels: ArrayLike<number>,
-  numClasses: number,
-  alpha = 0.5,
-  keep?: readonly boolean[],
-): Uint8Array {
+export function blendInstanceMasks(image: HostImage & { data: Uint8Array }, masks: BitmapMasks, labels: ArrayLike<number>, numClasses: number, alpha = 0.5, keep?: readonly boolean[]): Uint8Array {
   const { width: w, height: h } = image;
   if (masks.height !== h || masks.width !== w || masks.count !== labels.length) {
     throw new Error(`blendInstanceMasks: ${masks.count} masks of ${masks.height}×${masks.width} for ${labels.length} labels on a ${h}×${w} image`);

@@ -40,13 +40,7 @@ function captionSvg(text: string, w: number, h: number): string {
  * @param classNames names of the classes (index → name).
  * @param scoreThr boxes scored below it are not drawn. Default 0.3.
  */
-export function drawPrediction(
-  image: HostImage & { data: Uint8Array },
-  prediction: Prediction,
-  sample: DataSample | null,
-  classNames: readonly string[],
-  scoreThr = 0.3,
-): DrawnPrediction {
+export function drawPrediction(image: HostImage & { data: Uint8Array }, prediction: Prediction, sample: DataSample | null, classNames: readonly string[], scoreThr = 0.3): DrawnPrediction {
   const { width: w, height: h } = image;
   const name = (label: number): string => classNames[label] ?? `class ${label}`;
   if (prediction.kind === 'class') {

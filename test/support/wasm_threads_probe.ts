@@ -24,7 +24,13 @@ const [N, H, W, CLASSES] = [2, 64, 64, 5];
 
 /** A fixed, non-uniform input batch (no random generator involved). */
 function fixedImages(): tf.Tensor4D {
-  return tf.tidy(() => tf.sin(tf.range(0, N * H * W * 3).mul(0.0137)).mul(2).reshape([N, H, W, 3]) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf
+        .sin(tf.range(0, N * H * W * 3).mul(0.0137))
+        .mul(2)
+        .reshape([N, H, W, 3]) as tf.Tensor4D,
+  );
 }
 
 async function main(): Promise<void> {

@@ -152,9 +152,7 @@ export function checkLibrary(tfDir: string): number {
   }
   const { count, missing } = checkCApi(symbols);
   if (missing.length > 0) {
-    throw new NativeSetupError(
-      `the libraries in ${tfDir} do not export the C / eager C API the binding needs: missing ${missing.join(', ')} (${count} TF_/TFE_ symbols found)`,
-    );
+    throw new NativeSetupError(`the libraries in ${tfDir} do not export the C / eager C API the binding needs: missing ${missing.join(', ')} (${count} TF_/TFE_ symbols found)`);
   }
   return count;
 }

@@ -16,12 +16,7 @@
 const normalize = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
 const cropSize = [512, 512];
 
-const testPipeline = [
-  { type: 'LoadImageFromFile' },
-  { type: 'LoadAnnotations' },
-  { type: 'Resize', scale: [2048, 512], keepRatio: true },
-  normalize,
-];
+const testPipeline = [{ type: 'LoadImageFromFile' }, { type: 'LoadAnnotations' }, { type: 'Resize', scale: [2048, 512], keepRatio: true }, normalize];
 
 export default {
   trainDataloader: {

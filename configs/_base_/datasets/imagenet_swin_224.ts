@@ -32,12 +32,7 @@ export default {
       type: 'ImageFolder',
       dataRoot: 'data/imagenet',
       split: 'val',
-      pipeline: [
-        { type: 'LoadImageFromFile' },
-        { type: 'ResizeEdge', scale: 256, edge: 'short' },
-        { type: 'CenterCrop', cropSize: 224 },
-        normalize,
-      ],
+      pipeline: [{ type: 'LoadImageFromFile' }, { type: 'ResizeEdge', scale: 256, edge: 'short' }, { type: 'CenterCrop', cropSize: 224 }, normalize],
     },
   },
   testDataloader: {
@@ -47,12 +42,7 @@ export default {
       type: 'ImageFolder',
       dataRoot: 'data/imagenet',
       split: 'val',
-      pipeline: [
-        { type: 'LoadImageFromFile' },
-        { type: 'ResizeEdge', scale: 256, edge: 'short' },
-        { type: 'CenterCrop', cropSize: 224 },
-        normalize,
-      ],
+      pipeline: [{ type: 'LoadImageFromFile' }, { type: 'ResizeEdge', scale: 256, edge: 'short' }, { type: 'CenterCrop', cropSize: 224 }, normalize],
     },
   },
   valEvaluator: { type: 'Accuracy', topk: [1, 5] },

@@ -10,13 +10,7 @@
  */
 const normalize = { type: 'Normalize', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
 const pad = { type: 'Pad', sizeDivisor: 32 };
-const testPipeline = [
-  { type: 'LoadImageFromFile' },
-  { type: 'Resize', scale: [96, 96], keepRatio: true },
-  { type: 'LoadAnnotations' },
-  normalize,
-  pad,
-];
+const testPipeline = [{ type: 'LoadImageFromFile' }, { type: 'Resize', scale: [96, 96], keepRatio: true }, { type: 'LoadAnnotations' }, normalize, pad];
 const val = {
   type: 'CocoDetection',
   dataRoot: 'data/shapes',

@@ -63,10 +63,7 @@ export class HybridViT extends Backbone {
       throw new ConfigError(`HybridViT: outputMode must be 'multiscale', 'featmap' or 'tokens', got '${options.outputMode}'`);
     }
     this.mode = options.outputMode as HybridViT['mode'];
-    this.cnn = this.addModule(
-      'cnn',
-      new ResNet({ ...RESNET_DEFAULTS, ...options.cnn, numStages: k, outIndices: Array.from({ length: k }, (_, i) => i) }),
-    );
+    this.cnn = this.addModule('cnn', new ResNet({ ...RESNET_DEFAULTS, ...options.cnn, numStages: k, outIndices: Array.from({ length: k }, (_, i) => i) }));
     const last = this.cnn.outputSpecs[k - 1];
     this.cnnStride = last.stride;
     const imgSize = options.vit.imgSize ?? VIT_DEFAULTS.imgSize;

@@ -20,7 +20,13 @@ export class BasicBlock extends Module implements ResBlock {
   readonly bn2: BatchNorm2d;
   readonly downsample: Downsample | null;
 
-  constructor(inChannels: number, planes: number, stride: number, downsample: Downsample | null, readonly withCp = false) {
+  constructor(
+    inChannels: number,
+    planes: number,
+    stride: number,
+    downsample: Downsample | null,
+    readonly withCp = false,
+  ) {
     super();
     this.conv1 = this.addModule('conv1', conv3x3(inChannels, planes, stride));
     this.bn1 = this.addModule('bn1', new BatchNorm2d(planes));

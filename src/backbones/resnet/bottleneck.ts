@@ -23,7 +23,13 @@ export class Bottleneck extends Module implements ResBlock {
   readonly bn3: BatchNorm2d;
   readonly downsample: Downsample | null;
 
-  constructor(inChannels: number, planes: number, stride: number, downsample: Downsample | null, readonly withCp = false) {
+  constructor(
+    inChannels: number,
+    planes: number,
+    stride: number,
+    downsample: Downsample | null,
+    readonly withCp = false,
+  ) {
     super();
     const width = planes; // torchvision: planes · (base_width / 64) · groups, with the defaults 64 and 1
     this.conv1 = this.addModule('conv1', conv1x1(inChannels, width));

@@ -142,7 +142,14 @@ export class ResNet extends Backbone {
   forward(images: tf.Tensor4D): tf.Tensor4D[] {
     return tf.tidy(() => {
       let x = tf.relu(this.bn1.forward(this.conv1.forward(images))); // [B, H/2, W/2, stem]
-      const pooled = withExplicitPadding(x, [[1, 1], [1, 1]], -Infinity);
+      const pooled = withExplicitPadding(
+        x,
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        -Infinity,
+      );
       x = tf.maxPool(pooled.input, 3, 2, pooled.pad); // [B, H/4, W/4, stem]
       const outs: tf.Tensor4D[] = [];
       const outIndices = this.options.outIndices; // sorted

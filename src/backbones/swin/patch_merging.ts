@@ -26,7 +26,15 @@ export class PatchMerging extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const [b, h, w, c] = x.shape;
-      const padded = h % 2 === 0 && w % 2 === 0 ? x : tf.pad(x, [[0, 0], [0, h % 2], [0, w % 2], [0, 0]]);
+      const padded =
+        h % 2 === 0 && w % 2 === 0
+          ? x
+          : tf.pad(x, [
+              [0, 0],
+              [0, h % 2],
+              [0, w % 2],
+              [0, 0],
+            ]);
       const h2 = (h + (h % 2)) / 2;
       const w2 = (w + (w % 2)) / 2;
       const grid = padded.reshape([b, h2, 2, w2, 2, c]); // [B, H/2, dy, W/2, dx, C]

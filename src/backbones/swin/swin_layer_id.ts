@@ -18,11 +18,7 @@ import type { LayerId } from '../../nn/layer_id.js';
  *
  * @param prefix the backbone's name prefix. Default `'backbone.'`.
  */
-export function swinLayerId(
-  name: string,
-  depths: readonly number[],
-  options: { prefix?: string; absPosEmbedAtStem?: boolean } = {},
-): LayerId {
+export function swinLayerId(name: string, depths: readonly number[], options: { prefix?: string; absPosEmbedAtStem?: boolean } = {}): LayerId {
   const prefix = options.prefix ?? 'backbone.';
   const absAtStem = options.absPosEmbedAtStem ?? true;
   const numLayers = depths.reduce((a, b) => a + b, 0);

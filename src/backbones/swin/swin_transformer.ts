@@ -216,9 +216,7 @@ export class SwinTransformer extends Backbone {
 }
 
 /** Fills `embedDim`, `depths` and `numHeads` from `arch` and checks the options. */
-export function resolveSwinOptions(
-  o: SwinTransformerOptions,
-): SwinTransformerOptions & { embedDim: number; depths: number[]; numHeads: number[] } {
+export function resolveSwinOptions(o: SwinTransformerOptions): SwinTransformerOptions & { embedDim: number; depths: number[]; numHeads: number[] } {
   const preset = archPreset('SwinTransformer', o.arch, SWIN_ARCHS);
   const embedDim = o.embedDim ?? preset?.embedDim;
   const depths = o.depths ?? preset?.depths;

@@ -53,10 +53,7 @@ export class WindowAttention extends Module {
     this.numHeads = numHeads;
     this.scale = options.qkScale ?? (dim / numHeads) ** -0.5;
     const tableSize = (2 * windowSize - 1) ** 2;
-    this.relativePositionBiasTable = this.addParameter(
-      'relative_position_bias_table',
-      truncNormal([tableSize, numHeads], { std: 0.02 }),
-    );
+    this.relativePositionBiasTable = this.addParameter('relative_position_bias_table', truncNormal([tableSize, numHeads], { std: 0.02 }));
     this.qkv = this.addModule('qkv', new Linear(dim, 3 * dim, { bias: options.qkvBias ?? true }));
     this.attnDrop = this.addModule('attn_drop', new Dropout(options.attnDrop ?? 0));
     this.proj = this.addModule('proj', new Linear(dim, dim));

@@ -16,7 +16,12 @@ export function padBottomRight(x: tf.Tensor4D, mh: number, mw: number): tf.Tenso
   const padB = (mh - (h % mh)) % mh;
   const padR = (mw - (w % mw)) % mw;
   if (padB === 0 && padR === 0) return x;
-  return tf.pad(x, [[0, 0], [0, padB], [0, padR], [0, 0]]);
+  return tf.pad(x, [
+    [0, 0],
+    [0, padB],
+    [0, padR],
+    [0, 0],
+  ]);
 }
 
 function rollAxis(x: tf.Tensor4D, shift: number, axis: 1 | 2): tf.Tensor4D {
@@ -84,8 +89,16 @@ function pySlice(start: number, end: number | null, n: number): [number, number]
 export function shiftedWindowMask(padH: number, padW: number, ws: number, sh: number, sw: number): tf.Tensor3D {
   return constants.get(`mask:${padH}x${padW}:${ws}:${sh},${sw}`, () => {
     const region = new Int32Array(padH * padW);
-    const hSlices: Array<[number, number | null]> = [[0, -ws], [-ws, -sh], [-sh, null]];
-    const wSlices: Array<[number, number | null]> = [[0, -ws], [-ws, -sw], [-sw, null]];
+    const hSlices: Array<[number, number | null]> = [
+      [0, -ws],
+      [-ws, -sh],
+      [-sh, null],
+    ];
+    const wSlices: Array<[number, number | null]> = [
+      [0, -ws],
+      [-ws, -sw],
+      [-sw, null],
+    ];
     let count = 0;
     for (const [h0, h1] of hSlices) {
       for (const [w0, w1] of wSlices) {

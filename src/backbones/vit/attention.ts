@@ -60,11 +60,7 @@ export class Attention extends Module {
       // The 3C outputs are ordered [3, heads, headDim]: three column blocks of C.
       const [q, k, v] = tf
         .split(this.qkv.forward(x), 3, 2) // 3 × [B, N, C]
-        .map((t) => transposeReduced(t.reshape([b, n, heads, hd]), [0, 2, 1, 3])) as [
-        tf.Tensor4D,
-        tf.Tensor4D,
-        tf.Tensor4D,
-      ]; // [B, heads, N, hd]
+        .map((t) => transposeReduced(t.reshape([b, n, heads, hd]), [0, 2, 1, 3])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // [B, heads, N, hd]
       const logits = tf.matMul(q.mul(this.scale) as tf.Tensor4D, k, false, true); // [B, heads, N, N]
       const attn = this.attnDrop.forward(tf.softmax(logits, -1)) as tf.Tensor4D;
       const out = transposeReduced(tf.matMul(attn, v), [0, 2, 1, 3]).reshape([b, n, c]); // [B, N, C]

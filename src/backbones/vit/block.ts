@@ -41,10 +41,7 @@ export class VitBlock extends Module {
     super();
     const o = options;
     this.norm1 = this.addModule('norm1', new LayerNorm(o.dim, VIT_LN_EPS));
-    this.attn = this.addModule(
-      'attn',
-      new Attention({ dim: o.dim, numHeads: o.numHeads, qkvBias: o.qkvBias, attnDrop: o.attnDropRate, projDrop: o.dropRate }),
-    );
+    this.attn = this.addModule('attn', new Attention({ dim: o.dim, numHeads: o.numHeads, qkvBias: o.qkvBias, attnDrop: o.attnDropRate, projDrop: o.dropRate }));
     this.dropPath = this.addModule('drop_path', new DropPath(o.dropPath));
     this.norm2 = this.addModule('norm2', new LayerNorm(o.dim, VIT_LN_EPS));
     this.mlp = this.addModule('mlp', new Mlp(o.dim, Math.floor(o.dim * o.mlpRatio), o.dropRate));

@@ -21,18 +21,11 @@ import { resizeBicubic } from '../../nn/functional/bicubic.js';
  * @param newGrid `[h, w]`
  * @returns `[1, P + h·w, C]`: `posEmbed` itself when the grids are equal (do not dispose it then).
  */
-export function resamplePosEmbed(
-  posEmbed: tf.Tensor,
-  numPrefixTokens: number,
-  oldGrid: readonly [number, number],
-  newGrid: readonly [number, number],
-): tf.Tensor3D {
+export function resamplePosEmbed(posEmbed: tf.Tensor, numPrefixTokens: number, oldGrid: readonly [number, number], newGrid: readonly [number, number]): tf.Tensor3D {
   const [gh, gw] = oldGrid;
   const [h, w] = newGrid;
   if (posEmbed.rank !== 3 || posEmbed.shape[0] !== 1 || posEmbed.shape[1] !== numPrefixTokens + gh * gw) {
-    throw new ShapeError(
-      `resamplePosEmbed: expected [1, ${numPrefixTokens} + ${gh}·${gw}, C], got ${formatShape(posEmbed.shape)}`,
-    );
+    throw new ShapeError(`resamplePosEmbed: expected [1, ${numPrefixTokens} + ${gh}·${gw}, C], got ${formatShape(posEmbed.shape)}`);
   }
   if (gh === h && gw === w) return posEmbed as tf.Tensor3D;
   const c = (posEmbed as tf.Tensor3D).shape[2];

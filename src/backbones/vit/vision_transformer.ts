@@ -271,9 +271,7 @@ export class VisionTransformer extends Backbone {
     const tokens = tf.tidy(() => {
       const patches = this.patchEmbed.forward(images); // [B, h, w, C]
       const [b, h, w, c] = patches.shape;
-      const prefix = [this.clsToken, this.distToken]
-        .filter((t): t is Parameter => t !== null)
-        .map((t) => tf.broadcastTo(t.value, [b, 1, c]));
+      const prefix = [this.clsToken, this.distToken].filter((t): t is Parameter => t !== null).map((t) => tf.broadcastTo(t.value, [b, 1, c]));
       const seq = patches.reshape([b, h * w, c]);
       let x = (prefix.length > 0 ? tf.concat([...prefix, seq], 1) : seq).add(this.positionEmbedding(h, w)) as tf.Tensor3D; // [B, T, C]
       x = this.posDrop.forward(x);
@@ -298,9 +296,7 @@ export class VisionTransformer extends Backbone {
       const b = images.shape[0];
       const c = this.options.embedDim;
       if (mode === 'tokens') return tokens.map((t) => t.reshape([b, 1, t.shape[1], c]) as tf.Tensor4D);
-      const maps = tokens.map(
-        (t) => t.slice([0, this.numPrefixTokens, 0], [b, grid[0] * grid[1], c]).reshape([b, grid[0], grid[1], c]) as tf.Tensor4D,
-      );
+      const maps = tokens.map((t) => t.slice([0, this.numPrefixTokens, 0], [b, grid[0] * grid[1], c]).reshape([b, grid[0], grid[1], c]) as tf.Tensor4D);
       if (mode === 'featmap') return maps;
       const base = maps[maps.length - 1]; // [B, h, w, C] at stride p
       const [, imgH, imgW] = images.shape;

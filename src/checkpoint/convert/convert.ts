@@ -34,10 +34,7 @@ export interface ConvertOptions {
  * Converts a state dict into our names.
  * @throws CheckpointError when no layout matches (naming the file and the known layouts).
  */
-export function convertStateDict(
-  state: HostStateDict,
-  options: ConvertOptions = {},
-): { state: HostStateDict; report: ConversionReport } {
+export function convertStateDict(state: HostStateDict, options: ConvertOptions = {}): { state: HostStateDict; report: ConversionReport } {
   const source = options.source ?? 'state dict';
   if (options.layout === 'native') return passthrough(state);
   if (options.layout !== undefined) {
@@ -50,9 +47,7 @@ export function convertStateDict(
   const keys = [...state.keys()];
   const matches = converters.filter((c) => c.detect(keys));
   if (matches.length > 1) {
-    throw new CheckpointError(
-      `${source} matches several layouts (${matches.map((m) => m.name).join(', ')}); choose one with --layout`,
-    );
+    throw new CheckpointError(`${source} matches several layouts (${matches.map((m) => m.name).join(', ')}); choose one with --layout`);
   }
   if (matches.length === 1) return matches[0].convert(state);
   return passthrough(state);

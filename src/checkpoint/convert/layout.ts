@@ -45,11 +45,7 @@ export function stripPrefix(keys: readonly string[], prefixes: readonly string[]
  * asks `mapKey` what to do with each key, and records it in the report. Dropped and kept
  * keys are reported under their raw names.
  */
-export function mapStateDict(
-  layout: string,
-  state: HostStateDict,
-  mapKey: (key: string, value: HostTensor) => KeyMapping,
-): { state: HostStateDict; report: ConversionReport } {
+export function mapStateDict(layout: string, state: HostStateDict, mapKey: (key: string, value: HostTensor) => KeyMapping): { state: HostStateDict; report: ConversionReport } {
   const report: ConversionReport = { layout, mapped: 0, dropped: [], keptAsIs: [] };
   const strip = stripPrefix([...state.keys()], ['module.']);
   const out: HostStateDict = new Map();

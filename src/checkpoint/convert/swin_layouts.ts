@@ -128,10 +128,7 @@ export const swinMmdetLayout: LayoutConverter = {
       const target = key.replace(/^patch_embed\.projection\./, 'patch_embed.proj.');
       const stage = /^stages\.(\d+)\.(.*)$/.exec(target);
       if (stage !== null) {
-        const rest = stage[2]
-          .replace('.attn.w_msa.', '.attn.')
-          .replace('.ffn.layers.0.0.', '.mlp.fc1.')
-          .replace('.ffn.layers.1.', '.mlp.fc2.');
+        const rest = stage[2].replace('.attn.w_msa.', '.attn.').replace('.ffn.layers.0.0.', '.mlp.fc1.').replace('.ffn.layers.1.', '.mlp.fc2.');
         let tensor = value;
         if (rest.startsWith('downsample.reduction.')) tensor = unfoldReductionToOfficial(value);
         else if (rest.startsWith('downsample.norm.')) tensor = unfoldNormToOfficial(value);

@@ -24,9 +24,7 @@ const BACKBONE_KEY = /^(patch_embed\.|blocks\.|norm\.|cls_token$|dist_token$|pos
 export const vitTimmLayout: LayoutConverter = {
   name: 'vit-timm',
   description: 'timm VisionTransformer / DeiT checkpoint (blocks.i.attn.qkv, cls_token, pos_embed, head, head_dist)',
-  detect: (keys) =>
-    keys.some((k) => /^(module\.)?blocks\.0\.attn\.qkv\.weight$/.test(k)) &&
-    keys.some((k) => /^(module\.)?(pos_embed|cls_token)$/.test(k)),
+  detect: (keys) => keys.some((k) => /^(module\.)?blocks\.0\.attn\.qkv\.weight$/.test(k)) && keys.some((k) => /^(module\.)?(pos_embed|cls_token)$/.test(k)),
   convert(state) {
     return mapStateDict(this.name, state, (key) => {
       if (BACKBONE_KEY.test(key)) return { to: `backbone.${key}` };

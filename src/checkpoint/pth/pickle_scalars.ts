@@ -108,7 +108,5 @@ export function decodePy2String(b: Uint8Array): string | Uint8Array {
 
 /** Decodes Python's raw-unicode-escape: latin-1 text with \uXXXX and \UXXXXXXXX escapes. */
 export function decodeRawUnicodeEscape(text: string): string {
-  return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4: string | undefined, u8: string | undefined) =>
-    String.fromCodePoint(parseInt((u4 ?? u8) as string, 16)),
-  );
+  return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4: string | undefined, u8: string | undefined) => String.fromCodePoint(parseInt((u4 ?? u8) as string, 16)));
 }

@@ -29,9 +29,7 @@ export function readPth(path: string): unknown {
     const pkl = zip.entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name)) ?? zip.entries.find((e) => e.name.endsWith('data.pkl'));
     if (pkl === undefined) {
       const names = zip.entries.slice(0, 8).map((e) => e.name);
-      throw new CheckpointError(
-        `${path}: expected a torch.save archive with an '<archive>/data.pkl' entry, found entries [${names.join(', ')}${zip.entries.length > 8 ? ', ...' : ''}]`,
-      );
+      throw new CheckpointError(`${path}: expected a torch.save archive with an '<archive>/data.pkl' entry, found entries [${names.join(', ')}${zip.entries.length > 8 ? ', ...' : ''}]`);
     }
     const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
     const byteOrderEntry = zip.entry(`${prefix}byteorder`);
@@ -51,9 +49,7 @@ export function readPth(path: string): unknown {
         }
         const bytes = zip.read(entryName);
         if (bytes.length < nbytes) {
-          throw new CheckpointError(
-            `${path}: storage '${p.key}' (${p.typeName}): expected ${nbytes} bytes for ${p.numel} elements, found ${bytes.length}`,
-          );
+          throw new CheckpointError(`${path}: storage '${p.key}' (${p.typeName}): expected ${nbytes} bytes for ${p.numel} elements, found ${bytes.length}`);
         }
         return decodeElements(dtype, bytes, p.numel, littleEndian, true); // zip.read returns fresh bytes
       });
@@ -82,9 +78,7 @@ function rejectLegacyFormat(path: string): void {
     throw new CheckpointError(`${path}: expected a readable checkpoint file (${(err as Error).message})`, { cause: err });
   }
   if (head.length >= 2 && head[0] === 0x80 && head[1] <= 5) {
-    throw new CheckpointError(
-      `${path}: expected a zip-format checkpoint, found a legacy (pre-1.6) torch serialization (a raw pickle stream); ${RESAVE_HINT}`,
-    );
+    throw new CheckpointError(`${path}: expected a zip-format checkpoint, found a legacy (pre-1.6) torch serialization (a raw pickle stream); ${RESAVE_HINT}`);
   }
   if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
     throw new CheckpointError(`${path}: expected a zip-format checkpoint, found a legacy tar-format torch file; ${RESAVE_HINT}`);
@@ -114,9 +108,7 @@ export function extractStateDict(obj: unknown, path: string): Map<string, HostTe
   } else {
     what = describe(obj);
   }
-  throw new CheckpointError(
-    `${path}: expected a state dict (a dict of tensors, or a dict with a 'state_dict', 'model' or 'module' entry holding one), found ${what}`,
-  );
+  throw new CheckpointError(`${path}: expected a state dict (a dict of tensors, or a dict with a 'state_dict', 'model' or 'module' entry holding one), found ${what}`);
 }
 
 function findStateDict(obj: unknown, depth: number): Map<string, HostTensor> | undefined {

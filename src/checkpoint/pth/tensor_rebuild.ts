@@ -13,14 +13,7 @@ import { DTYPE_INFO, numel, type HostDataMap, type HostDType, type HostTensor } 
  * new dense tensor. Throws a RangeError, prefixed by `what`, when the view
  * reaches outside the storage or the geometry is malformed.
  */
-export function materializeStrided<D extends HostDType>(
-  dtype: D,
-  storage: HostDataMap[D],
-  offset: number,
-  shape: readonly number[],
-  stride: readonly number[],
-  what: string,
-): HostTensor<D> {
+export function materializeStrided<D extends HostDType>(dtype: D, storage: HostDataMap[D], offset: number, shape: readonly number[], stride: readonly number[], what: string): HostTensor<D> {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`${what}: expected a non-negative storage offset, found ${offset}`);
   if (shape.length !== stride.length) {
     throw new RangeError(`${what}: size ${formatShape(shape)} and stride ${formatShape(stride)} have different lengths`);
@@ -36,10 +29,7 @@ export function materializeStrided<D extends HostDType>(
   let last = offset;
   for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * stride[i];
   if (last >= storage.length) {
-    throw new RangeError(
-      `${what}: view (offset ${offset}, size ${formatShape(shape)}, stride ${formatShape(stride)}) reaches element ${last}, ` +
-        `but the storage holds ${storage.length} elements`,
-    );
+    throw new RangeError(`${what}: view (offset ${offset}, size ${formatShape(shape)}, stride ${formatShape(stride)}) reaches element ${last}, ` + `but the storage holds ${storage.length} elements`);
   }
 
   if (isContiguous(shape, stride)) {

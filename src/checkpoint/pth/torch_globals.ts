@@ -107,14 +107,9 @@ export function torchGlobalResolver(file: string): GlobalResolver {
  * Decodes a persistent id tuple into its parts, or throws a CheckpointError
  * naming `file` when it is not a `('storage', type, key, location, numel)` id.
  */
-export function parseStoragePid(
-  pid: unknown,
-  file: string,
-): { typeName: string; dtype: HostDType | undefined; key: string; location: string; numel: number } {
+export function parseStoragePid(pid: unknown, file: string): { typeName: string; dtype: HostDType | undefined; key: string; location: string; numel: number } {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-    throw new CheckpointError(
-      `${file}: expected persistent ids ('storage', type, key, location, numel), found ${describePid(pid)}`,
-    );
+    throw new CheckpointError(`${file}: expected persistent ids ('storage', type, key, location, numel), found ${describePid(pid)}`);
   }
   const [, type, key, location, count] = pid as unknown[];
   const typeName = type instanceof PickleGlobal ? type.toString() : String(type);

@@ -10,25 +10,8 @@
 
 import { CheckpointError } from '../../core/errors.js';
 import { resolveBuiltinGlobal } from './pickle_globals.js';
-import {
-  decodeLong,
-  decodePy2String,
-  decodeRawUnicodeEscape,
-  latin1,
-  parseMemoIndex,
-  parseQuotedString,
-  parseTextFloat,
-  parseTextInt,
-  utf8,
-} from './pickle_scalars.js';
-import {
-  isPickleBuildable,
-  PickleCallable,
-  PickleGlobal,
-  PickleObject,
-  setPickleState,
-  type GlobalResolver,
-} from './pickle_types.js';
+import { decodeLong, decodePy2String, decodeRawUnicodeEscape, latin1, parseMemoIndex, parseQuotedString, parseTextFloat, parseTextInt, utf8 } from './pickle_scalars.js';
+import { isPickleBuildable, PickleCallable, PickleGlobal, PickleObject, setPickleState, type GlobalResolver } from './pickle_types.js';
 
 /** Options of unpickle. */
 export interface UnpickleOptions {
@@ -102,7 +85,8 @@ class Unpickler {
     const s = this.stack;
     switch (op) {
       // ---- framing and control
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const proto = this.u8();
         if (proto > 5) this.fail(`unsupported pickle protocol ${proto}; expected 0 to 5`, at);
         return false;
@@ -148,7 +132,8 @@ class Unpickler {
       case 0x8a: // LONG1
         s.push(decodeLong(this.take(this.u8())));
         return false;
-      case 0x8b: { // LONG4
+      case 0x8b: {
+        // LONG4
         const n = this.view.getInt32(this.skip(4), true);
         if (n < 0) this.fail(`negative LONG4 byte count ${n}`, at);
         s.push(decodeLong(this.take(n)));
@@ -180,7 +165,8 @@ class Unpickler {
       case 0x56: // UNICODE 'V' (raw-unicode-escape text line)
         s.push(decodeRawUnicodeEscape(this.line()));
         return false;
-      case 0x54: { // BINSTRING 'T' (Python 2 str)
+      case 0x54: {
+        // BINSTRING 'T' (Python 2 str)
         const n = this.view.getInt32(this.skip(4), true);
         if (n < 0) this.fail(`negative BINSTRING length ${n}`, at);
         s.push(decodePy2String(this.take(n)));
@@ -204,7 +190,8 @@ class Unpickler {
       case 0x96: // BYTEARRAY8
         s.push(this.take(this.u64()).slice());
         return false;
-      case 0x97: { // NEXT_BUFFER
+      case 0x97: {
+        // NEXT_BUFFER
         const next = this.buffers?.next();
         if (next === undefined || next.done === true) this.fail('NEXT_BUFFER: expected an out-of-band buffer, none was supplied', at);
         s.push(next.value);
@@ -217,20 +204,23 @@ class Unpickler {
       case 0x7d: // EMPTY_DICT '}'
         s.push(new Map());
         return false;
-      case 0x64: { // DICT 'd'
+      case 0x64: {
+        // DICT 'd'
         const items = this.popMark(at);
         const m = new Map<unknown, unknown>();
         for (let i = 0; i + 1 < items.length; i += 2) m.set(items[i], items[i + 1]);
         s.push(m);
         return false;
       }
-      case 0x73: { // SETITEM 's'
+      case 0x73: {
+        // SETITEM 's'
         const value = this.pop(at);
         const key = this.pop(at);
         this.setItems(this.top(at), [key, value], at);
         return false;
       }
-      case 0x75: { // SETITEMS 'u'
+      case 0x75: {
+        // SETITEMS 'u'
         const items = this.popMark(at);
         this.setItems(this.top(at), items, at);
         return false;
@@ -241,12 +231,14 @@ class Unpickler {
       case 0x6c: // LIST 'l'
         s.push(this.popMark(at));
         return false;
-      case 0x61: { // APPEND 'a'
+      case 0x61: {
+        // APPEND 'a'
         const value = this.pop(at);
         this.appendItems(this.top(at), [value], at);
         return false;
       }
-      case 0x65: { // APPENDS 'e'
+      case 0x65: {
+        // APPENDS 'e'
         const items = this.popMark(at);
         this.appendItems(this.top(at), items, at);
         return false;
@@ -269,7 +261,8 @@ class Unpickler {
       case 0x8f: // EMPTY_SET
         s.push(new Set());
         return false;
-      case 0x90: { // ADDITEMS
+      case 0x90: {
+        // ADDITEMS
         const items = this.popMark(at);
         const target = this.top(at);
         if (target instanceof Set) for (const v of items) target.add(v);
@@ -288,7 +281,10 @@ class Unpickler {
         this.memo.set(this.u32(), this.top(at));
         return false;
       case 0x70: // PUT 'p'
-        this.memo.set(this.parsed(at, () => parseMemoIndex(this.line())), this.top(at));
+        this.memo.set(
+          this.parsed(at, () => parseMemoIndex(this.line())),
+          this.top(at),
+        );
         return false;
       case 0x94: // MEMOIZE
         this.memo.set(this.memo.size, this.top(at));
@@ -300,17 +296,24 @@ class Unpickler {
         s.push(this.memoGet(this.u32(), at));
         return false;
       case 0x67: // GET 'g'
-        s.push(this.memoGet(this.parsed(at, () => parseMemoIndex(this.line())), at));
+        s.push(
+          this.memoGet(
+            this.parsed(at, () => parseMemoIndex(this.line())),
+            at,
+          ),
+        );
         return false;
 
       // ---- globals, calls and object building
-      case 0x63: { // GLOBAL 'c'
+      case 0x63: {
+        // GLOBAL 'c'
         const module = this.line();
         const name = this.line();
         s.push(this.resolve(module, name));
         return false;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = this.pop(at);
         const module = this.pop(at);
         if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL: expected module and name strings', at);
@@ -326,38 +329,44 @@ class Unpickler {
       case 0x84: // EXT4
         s.push(new PickleGlobal('copyreg.extension', String(this.view.getInt32(this.skip(4), true))));
         return false;
-      case 0x52: { // REDUCE 'R'
+      case 0x52: {
+        // REDUCE 'R'
         const args = this.pop(at);
         const callable = this.pop(at);
         s.push(this.call(callable, this.asArgs(args, 'REDUCE', at)));
         return false;
       }
-      case 0x81: { // NEWOBJ
+      case 0x81: {
+        // NEWOBJ
         const args = this.pop(at);
         const cls = this.pop(at);
         s.push(this.call(cls, this.asArgs(args, 'NEWOBJ', at)));
         return false;
       }
-      case 0x92: { // NEWOBJ_EX
+      case 0x92: {
+        // NEWOBJ_EX
         const kwargs = this.pop(at);
         const args = this.pop(at);
         const cls = this.pop(at);
         s.push(this.call(cls, this.asArgs(args, 'NEWOBJ_EX', at), kwargs instanceof Map ? kwargs : undefined));
         return false;
       }
-      case 0x69: { // INST 'i'
+      case 0x69: {
+        // INST 'i'
         const module = this.line();
         const name = this.line();
         s.push(this.call(this.resolve(module, name), this.popMark(at)));
         return false;
       }
-      case 0x6f: { // OBJ 'o'
+      case 0x6f: {
+        // OBJ 'o'
         const items = this.popMark(at);
         if (items.length === 0) this.fail('OBJ: expected a class after MARK, found nothing', at);
         s.push(this.call(items[0], items.slice(1)));
         return false;
       }
-      case 0x62: { // BUILD 'b'
+      case 0x62: {
+        // BUILD 'b'
         const state = this.pop(at);
         this.build(this.top(at), state);
         return false;

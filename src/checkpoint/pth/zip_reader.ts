@@ -98,9 +98,7 @@ export class ZipReader {
     }
     const dataStart = e.localHeaderOffset + 30 + u16(local, 26) + u16(local, 28);
     if (dataStart + e.compressedSize > this.src.size) {
-      throw new CheckpointError(
-        `${where}: expected ${e.compressedSize} bytes at offset ${dataStart}, but the file has ${this.src.size} bytes; ${NOT_A_ZIP_HINT}`,
-      );
+      throw new CheckpointError(`${where}: expected ${e.compressedSize} bytes at offset ${dataStart}, but the file has ${this.src.size} bytes; ${NOT_A_ZIP_HINT}`);
     }
     const raw = this.src.read(dataStart, e.compressedSize);
     let data: Uint8Array;
@@ -121,9 +119,7 @@ export class ZipReader {
     }
     const crc = crc32(data);
     if (crc !== e.crc32) {
-      throw new CheckpointError(
-        `${where}: CRC-32 mismatch (expected ${hex32(e.crc32)}, found ${hex32(crc)}); the file is corrupt`,
-      );
+      throw new CheckpointError(`${where}: CRC-32 mismatch (expected ${hex32(e.crc32)}, found ${hex32(crc)}); the file is corrupt`);
     }
     return data;
   }
@@ -146,11 +142,7 @@ function readCentralDirectory(src: ByteSource): ZipEntry[] {
   if (eocdInTail < 0) {
     const head = src.read(0, 4);
     const looksZip = head.length === 4 && u32(head, 0) === SIG_LOCAL;
-    fail(
-      looksZip
-        ? `starts like a zip archive but has no end-of-central-directory record (${src.size} bytes)`
-        : 'expected a zip end-of-central-directory record, found none',
-    );
+    fail(looksZip ? `starts like a zip archive but has no end-of-central-directory record (${src.size} bytes)` : 'expected a zip end-of-central-directory record, found none');
   }
   const eocdOffset = tailStart + eocdInTail;
   const eocd = tail.subarray(eocdInTail, eocdInTail + EOCD_SIZE);

@@ -81,10 +81,7 @@ export function batchMatMulWasm(args: Args): tf.TensorInfo {
   const kB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
   const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   if (K !== kB) {
-    throw new Error(
-      `BatchMatMul (wasm): inner dimensions ${K} and ${kB} of [${a.shape}] and [${b.shape}] ` +
-        `(transposeA=${transposeA}, transposeB=${transposeB}) must match.`,
-    );
+    throw new Error(`BatchMatMul (wasm): inner dimensions ${K} and ${kB} of [${a.shape}] and [${b.shape}] ` + `(transposeA=${transposeA}, transposeB=${transposeB}) must match.`);
   }
   const outShape = [...batchDimsA, M, N];
   if (batch === 0 || M === 0 || N === 0 || K === 0) {

@@ -50,15 +50,7 @@ function f32(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
  * `colOff` of `heap`) for output rows r0 ≤ r < r1 (r = n·outH + oy), reading the transposed input
  * xT [inC, N, H, W] at element offset `xtOff`.
  */
-function gatherChunk(
-  heap: Float32Array,
-  colOff: number,
-  mc: number,
-  xtOff: number,
-  info: tf.backend_util.Conv2DInfo,
-  r0: number,
-  r1: number,
-): void {
+function gatherChunk(heap: Float32Array, colOff: number, mc: number, xtOff: number, info: tf.backend_util.Conv2DInfo, r0: number, r1: number): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
   const top = info.padInfo.top;
@@ -123,9 +115,7 @@ function chunkProduct(
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const mc = (r1 - r0) * outWidth;
   // Allocate before taking views: an allocation may grow the heap and detach earlier views.
-  const col: tf.TensorInfo = pointwise
-    ? { dataId: xT.dataId, shape: [K, mc], dtype: 'float32' }
-    : backend.makeOutput([K, mc], 'float32');
+  const col: tf.TensorInfo = pointwise ? { dataId: xT.dataId, shape: [K, mc], dtype: 'float32' } : backend.makeOutput([K, mc], 'float32');
   let dyc: tf.TensorInfo | null = null;
   try {
     // A private copy of the dy rows: BatchMatMul caches its packed right operand by tensor id
@@ -163,9 +153,7 @@ export function conv2DBackpropFilterWasm(args: Args): tf.TensorInfo {
   const { x, dy } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   if (dataFormat === 'NCHW') {
-    throw new Error(
-      "Conv2DBackpropFilter (wasm): dataFormat 'NCHW' is not supported; use NHWC (the only layout the wasm backend runs).",
-    );
+    throw new Error("Conv2DBackpropFilter (wasm): dataFormat 'NCHW' is not supported; use NHWC (the only layout the wasm backend runs).");
   }
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
     throw new Error(`Conv2DBackpropFilter (wasm): expected float32 x and dy, got ${x.dtype} and ${dy.dtype}.`);
@@ -173,23 +161,11 @@ export function conv2DBackpropFilterWasm(args: Args): tf.TensorInfo {
   if (x.shape.length !== 4 || dy.shape.length !== 4) {
     throw new Error(`Conv2DBackpropFilter (wasm): x and dy must be rank 4, got [${x.shape}] and [${dy.shape}].`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    attrs.dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, attrs.dilations ?? 1, pad, dimRoundingMode, false, 'channelsLast');
   const { batchSize, outHeight, outWidth, outChannels } = info;
   const expected = [batchSize, outHeight, outWidth, outChannels];
   if (dy.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(
-      `Conv2DBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}] with filter [${filterShape}] ` +
-        `gives [${expected}].`,
-    );
+    throw new Error(`Conv2DBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}] with filter [${filterShape}] ` + `gives [${expected}].`);
   }
   const K = filterShape[0] * filterShape[1] * filterShape[2];
   const rows = batchSize * outHeight; // one "row" = one output image row

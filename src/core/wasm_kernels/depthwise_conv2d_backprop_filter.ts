@@ -33,24 +33,12 @@ export function depthwiseConv2dNativeBackpropFilterWasm(args: Args): tf.TensorIn
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
     throw new Error(`DepthwiseConv2dNativeBackpropFilter (wasm): expected float32 x and dy, got ${x.dtype}, ${dy.dtype}.`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
   const expected = [batchSize, outHeight, outWidth, outChannels];
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(
-      `DepthwiseConv2dNativeBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}] with filter ` +
-        `[${filterShape}] gives [${expected}].`,
-    );
+    throw new Error(`DepthwiseConv2dNativeBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}] with filter ` + `[${filterShape}] gives [${expected}].`);
   }
   const chMul = outChannels / inChannels;
   const top = info.padInfo.top;

@@ -31,28 +31,14 @@ export function depthwiseConv2dNativeBackpropInputWasm(args: Args): tf.TensorInf
   const { dy, filter } = inputs;
   const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs;
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32') {
-    throw new Error(
-      `DepthwiseConv2dNativeBackpropInput (wasm): expected float32 dy and filter, got ${dy.dtype}, ${filter.dtype}.`,
-    );
+    throw new Error(`DepthwiseConv2dNativeBackpropInput (wasm): expected float32 dy and filter, got ${dy.dtype}, ${filter.dtype}.`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
   const expected = [batchSize, outHeight, outWidth, outChannels];
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(
-      `DepthwiseConv2dNativeBackpropInput (wasm): dy has shape [${dy.shape}] but input [${inputShape}] with ` +
-        `filter [${filter.shape}] gives [${expected}].`,
-    );
+    throw new Error(`DepthwiseConv2dNativeBackpropInput (wasm): dy has shape [${dy.shape}] but input [${inputShape}] with ` + `filter [${filter.shape}] gives [${expected}].`);
   }
   const chMul = outChannels / inChannels;
   const top = info.padInfo.top;

@@ -33,21 +33,12 @@ export function maxPoolGradWasm(args: Args): tf.TensorInfo {
   if (dy.dtype !== 'float32' || input.dtype !== 'float32') {
     throw new Error(`MaxPoolGrad (wasm): expected float32 dy and input, got ${dy.dtype}, ${input.dtype}.`);
   }
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { effectiveFilterHeight, effectiveFilterWidth, dilationHeight, dilationWidth } = info;
   const expected = [batchSize, outHeight, outWidth, inChannels];
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(
-      `MaxPoolGrad (wasm): dy has shape [${dy.shape}] but input [${input.shape}] pooled gives [${expected}].`,
-    );
+    throw new Error(`MaxPoolGrad (wasm): dy has shape [${dy.shape}] but input [${input.shape}] pooled gives [${expected}].`);
   }
   const top = info.padInfo.top;
   const left = info.padInfo.left;

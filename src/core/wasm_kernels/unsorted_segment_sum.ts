@@ -39,9 +39,7 @@ export function unsortedSegmentSumWasm(args: Args): tf.TensorInfo {
   }
   const idRank = segmentIds.shape.length;
   if (idRank > x.shape.length || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(
-      `UnsortedSegmentSum (wasm): segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}].`,
-    );
+    throw new Error(`UnsortedSegmentSum (wasm): segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}].`);
   }
   const innerShape = x.shape.slice(idRank);
   const inner = tf.util.sizeFromShape(innerShape);

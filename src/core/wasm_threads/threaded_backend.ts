@@ -57,10 +57,7 @@ interface ThreadedWasmModule {
 interface ThreadedFactoryConfig {
   locateFile(path: string, prefix: string): string;
   mainScriptUrlOrBlob: string;
-  instantiateWasm(
-    imports: WebAssembly.Imports & { env: WebAssembly.ModuleImports },
-    receiveInstance: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-  ): Record<string, never>;
+  instantiateWasm(imports: WebAssembly.Imports & { env: WebAssembly.ModuleImports }, receiveInstance: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): Record<string, never>;
   onAbort(what: unknown): void;
 }
 
@@ -94,7 +91,10 @@ function attachTfjsApi(module: ThreadedWasmModule): void {
 
 /** tfjs's BackendWasm that also terminates the pthread workers when disposed. */
 class ThreadedBackendWasm extends BackendWasm {
-  constructor(private readonly pthreads: ThreadedWasmModule['PThread'], wasm: ConstructorParameters<typeof BackendWasm>[0]) {
+  constructor(
+    private readonly pthreads: ThreadedWasmModule['PThread'],
+    wasm: ConstructorParameters<typeof BackendWasm>[0],
+  ) {
     super(wasm);
   }
 

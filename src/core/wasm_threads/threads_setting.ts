@@ -35,9 +35,7 @@ function parse(value: string | number, source: string): number {
   if (text === 'off' || text === 'false' || text === '0') return 1;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
-    throw new ConfigError(
-      `${source}: expected 'auto', 'off' or a whole number of threads from 1 to ${MAX_WASM_THREADS}, got '${String(value)}'`,
-    );
+    throw new ConfigError(`${source}: expected 'auto', 'off' or a whole number of threads from 1 to ${MAX_WASM_THREADS}, got '${String(value)}'`);
   }
   return n;
 }

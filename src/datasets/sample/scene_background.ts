@@ -18,19 +18,11 @@ export interface FloatRgbImage {
 function colourDelta(rng: Prng, amplitude: number): [number, number, number] {
   // Mostly luminance with a random chroma part, so contrast varies realistically.
   const lum = rng.normal();
-  return [
-    amplitude * (0.7 * lum + 0.5 * rng.normal()),
-    amplitude * (0.7 * lum + 0.5 * rng.normal()),
-    amplitude * (0.7 * lum + 0.5 * rng.normal()),
-  ];
+  return [amplitude * (0.7 * lum + 0.5 * rng.normal()), amplitude * (0.7 * lum + 0.5 * rng.normal()), amplitude * (0.7 * lum + 0.5 * rng.normal())];
 }
 
 /** Adds `weight(x, y) * delta` to every pixel. */
-function addField(
-  img: FloatRgbImage,
-  delta: readonly [number, number, number],
-  weight: (x: number, y: number) => number,
-): void {
+function addField(img: FloatRgbImage, delta: readonly [number, number, number], weight: (x: number, y: number) => number): void {
   const { size, data } = img;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {

@@ -152,16 +152,12 @@ function sampleTriangle(rng: Prng, size: number, minSize: number, maxSize: numbe
   if (!pos) return null;
   const polygon = rot.map((v, i) => r2(v + (i % 2 === 0 ? pos[0] - minX : pos[1] - minY)));
   const [x0, y0, x1, y1, x2, y2] = polygon as [number, number, number, number, number, number];
-  const edge = (ax: number, ay: number, bx: number, by: number, x: number, y: number): number =>
-    (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+  const edge = (ax: number, ay: number, bx: number, by: number, x: number, y: number): number => (bx - ax) * (y - ay) - (by - ay) * (x - ax);
   const orient = Math.sign(edge(x0, y0, x1, y1, x2, y2));
   return {
     label: 3,
     polygon,
-    contains: (x, y) =>
-      orient * edge(x0, y0, x1, y1, x, y) >= 0 &&
-      orient * edge(x1, y1, x2, y2, x, y) >= 0 &&
-      orient * edge(x2, y2, x0, y0, x, y) >= 0,
+    contains: (x, y) => orient * edge(x0, y0, x1, y1, x, y) >= 0 && orient * edge(x1, y1, x2, y2, x, y) >= 0 && orient * edge(x2, y2, x0, y0, x, y) >= 0,
     extent: [Math.min(x0, x1, x2), Math.min(y0, y1, y2), Math.max(x0, x1, x2), Math.max(y0, y1, y2)],
   };
 }
@@ -171,13 +167,7 @@ function sampleTriangle(rng: Prng, size: number, minSize: number, maxSize: numbe
  * pixels and which lies inside a `size`×`size` image with a 1 px border.
  * Returns `null` when the draw is rejected (caller retries).
  */
-export function sampleShape(
-  rng: Prng,
-  label: ShapeLabel,
-  size: number,
-  minSize: number,
-  maxSize: number,
-): ShapeGeometry | null {
+export function sampleShape(rng: Prng, label: ShapeLabel, size: number, minSize: number, maxSize: number): ShapeGeometry | null {
   switch (label) {
     case 1:
       return sampleRectangle(rng, size, minSize, maxSize);

@@ -7,13 +7,7 @@
  */
 import { Prng } from './prng.js';
 import { renderBackground, type FloatRgbImage } from './scene_background.js';
-import {
-  rasterizeShape,
-  sampleShape,
-  type ShapeGeometry,
-  type ShapeLabel,
-  type ShapeMask,
-} from './shape_geometry.js';
+import { rasterizeShape, sampleShape, type ShapeGeometry, type ShapeLabel, type ShapeMask } from './shape_geometry.js';
 
 export { SHAPE_CLASS_NAMES, type ShapeLabel } from './shape_geometry.js';
 

@@ -128,21 +128,24 @@ export function renderStripesImage(cls: StripeClass, options: StripesImageOption
  * (quality 90). Image `i` of class `c` in split `s` uses seed
  * `deriveSeed(seed, 'stripes', s, c, i)`. Deterministic; files are overwritten.
  */
-export async function writeStripesImageFolder(
-  root: string,
-  options: StripesImageFolderOptions = {},
-): Promise<StripesImageFolderSummary> {
+export async function writeStripesImageFolder(root: string, options: StripesImageFolderOptions = {}): Promise<StripesImageFolderSummary> {
   const numTrainPerClass = options.numTrainPerClass ?? 60;
   const numValPerClass = options.numValPerClass ?? 30;
   const size = options.size ?? 64;
   const seed = options.seed ?? 0;
-  for (const [k, v] of [['numTrainPerClass', numTrainPerClass], ['numValPerClass', numValPerClass]] as const) {
+  for (const [k, v] of [
+    ['numTrainPerClass', numTrainPerClass],
+    ['numValPerClass', numValPerClass],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`writeStripesImageFolder: ${k} must be a non-negative integer, got ${v}`);
   }
   const absRoot = path.resolve(root);
   let numPng = 0;
   let numJpeg = 0;
-  for (const [split, count] of [['train', numTrainPerClass], ['val', numValPerClass]] as const) {
+  for (const [split, count] of [
+    ['train', numTrainPerClass],
+    ['val', numValPerClass],
+  ] as const) {
     for (const cls of STRIPE_CLASSES) {
       const dir = path.join(absRoot, split, cls);
       await fsp.mkdir(dir, { recursive: true });

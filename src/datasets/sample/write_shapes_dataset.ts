@@ -156,16 +156,7 @@ function visibleRle(scene: ShapesScene, id: number): CompressedRle {
 }
 
 /** Writes one split in both layouts. */
-async function writeSplit(
-  root: string,
-  spec: SplitSpec,
-  size: number,
-  seed: number,
-  quality: number,
-  classColours: boolean,
-  overlap: boolean,
-  links: { all: boolean },
-): Promise<ShapesSplitSummary> {
+async function writeSplit(root: string, spec: SplitSpec, size: number, seed: number, quality: number, classColours: boolean, overlap: boolean, links: { all: boolean }): Promise<ShapesSplitSummary> {
   const adeImageDir = path.join(root, 'images', spec.ade);
   const adeAnnotationDir = path.join(root, 'annotations', spec.ade);
   const cocoImageDir = path.join(root, spec.coco);
@@ -228,7 +219,10 @@ export async function writeShapesDataset(root: string, options: ShapesDatasetOpt
   const quality = options.jpegQuality ?? 95;
   const classColours = options.classColours ?? true;
   const overlap = options.overlap ?? false;
-  for (const [k, v] of [['numTrain', numTrain], ['numVal', numVal]] as const) {
+  for (const [k, v] of [
+    ['numTrain', numTrain],
+    ['numVal', numVal],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`writeShapesDataset: ${k} must be a non-negative integer, got ${v}`);
   }
   const absRoot = path.resolve(root);

@@ -91,8 +91,7 @@ export function flipResults(r: PipelineResults, direction: 'horizontal' | 'verti
   const s = r.sample;
   if (s.gtSemSeg !== undefined) s.gtSemSeg = imageAsLabel(flip(labelAsImage(s.gtSemSeg)));
   const { width: w, height: h } = img;
-  const mirror = (b: Float32Array): Float32Array =>
-    mapBoxes(b, (x1, y1, x2, y2) => (direction === 'horizontal' ? [w - x2, y1, w - x1, y2] : [x1, h - y2, x2, h - y1]));
+  const mirror = (b: Float32Array): Float32Array => mapBoxes(b, (x1, y1, x2, y2) => (direction === 'horizontal' ? [w - x2, y1, w - x1, y2] : [x1, h - y2, x2, h - y1]));
   if (s.gtInstances !== undefined) {
     const { masks } = s.gtInstances;
     s.gtInstances = { ...s.gtInstances, bboxes: mirror(s.gtInstances.bboxes) };

@@ -71,10 +71,7 @@ export class LoadAnnotations implements Transform {
     const path = s.segMapPath;
     const map = await readLabelPng(path);
     if (map.height !== img.height || map.width !== img.width) {
-      throw new DataError(
-        `Label map ${path} is ${map.height}×${map.width} (H×W) but image ${s.imgPath} is ${img.height}×${img.width}; ` +
-          'a label map must have the size of its image',
-      );
+      throw new DataError(`Label map ${path} is ${map.height}×${map.width} (H×W) but image ${s.imgPath} is ${img.height}×${img.width}; ` + 'a label map must have the size of its image');
     }
     const reduce = this.options.reduceZeroLabel ?? s.reduceZeroLabel ?? false;
     if (reduce) reduceZeroLabel(map);

@@ -21,7 +21,11 @@ function stack(images: HostImage[], height: number, width: number): BitmapMasks 
 }
 
 function mapMasks(m: BitmapMasks, height: number, width: number, f: (img: HostImage) => HostImage): BitmapMasks {
-  return stack(Array.from({ length: m.count }, (_, i) => f(maskImage(m, i))), height, width);
+  return stack(
+    Array.from({ length: m.count }, (_, i) => f(maskImage(m, i))),
+    height,
+    width,
+  );
 }
 
 /** Resizes every mask to `outH × outW` with nearest-neighbour sampling (mmdet `BitmapMasks.resize`/`rescale`). */
@@ -49,7 +53,11 @@ export function selectMasks(m: BitmapMasks, indices: readonly number[]): BitmapM
   indices.forEach((i) => {
     if (!(Number.isInteger(i) && i >= 0 && i < m.count)) throw new RangeError(`selectMasks: index ${i} outside 0..${m.count - 1}`);
   });
-  return stack(indices.map((i) => maskImage(m, i)), m.height, m.width);
+  return stack(
+    indices.map((i) => maskImage(m, i)),
+    m.height,
+    m.width,
+  );
 }
 
 /** Throws unless `masks` are `count` masks of `height × width` whose data has that many bytes. */

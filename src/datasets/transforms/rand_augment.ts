@@ -167,7 +167,7 @@ export const randAugmentSpec: ComponentSpec<RandAugmentOptions, Transform, unkno
   choices: { interpolation: ['bilinear', 'bicubic', 'random'] },
   ranges: { translatePct: { min: 0, max: 1 } },
   docs: {
-    policy: "timm policy: rand-m<int>-n<int>-p<float>-mstd<float>-mmax<int>-inc<int>",
+    policy: 'timm policy: rand-m<int>-n<int>-p<float>-mstd<float>-mmax<int>-inc<int>',
     fillColor: "RGB fill of the geometric operations (timm's img_mean)",
     interpolation: "resampling of the geometric operations ('random': bilinear or bicubic per operation)",
     translatePct: 'largest relative translation at magnitude 10',

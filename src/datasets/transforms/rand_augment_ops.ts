@@ -35,15 +35,40 @@ export type RandAugmentOpName =
 
 /** timm's `_RAND_TRANSFORMS` (the default set). */
 export const RAND_TRANSFORMS: readonly RandAugmentOpName[] = [
-  'AutoContrast', 'Equalize', 'Invert', 'Rotate', 'Posterize', 'Solarize', 'SolarizeAdd', 'Color', 'Contrast',
-  'Brightness', 'Sharpness', 'ShearX', 'ShearY', 'TranslateXRel', 'TranslateYRel',
+  'AutoContrast',
+  'Equalize',
+  'Invert',
+  'Rotate',
+  'Posterize',
+  'Solarize',
+  'SolarizeAdd',
+  'Color',
+  'Contrast',
+  'Brightness',
+  'Sharpness',
+  'ShearX',
+  'ShearY',
+  'TranslateXRel',
+  'TranslateYRel',
 ];
 
 /** timm's `_RAND_INCREASING_TRANSFORMS` (`inc1`: severity grows with the magnitude). */
 export const RAND_INCREASING_TRANSFORMS: readonly RandAugmentOpName[] = [
-  'AutoContrast', 'Equalize', 'Invert', 'Rotate', 'PosterizeIncreasing', 'SolarizeIncreasing', 'SolarizeAdd',
-  'ColorIncreasing', 'ContrastIncreasing', 'BrightnessIncreasing', 'SharpnessIncreasing', 'ShearX', 'ShearY',
-  'TranslateXRel', 'TranslateYRel',
+  'AutoContrast',
+  'Equalize',
+  'Invert',
+  'Rotate',
+  'PosterizeIncreasing',
+  'SolarizeIncreasing',
+  'SolarizeAdd',
+  'ColorIncreasing',
+  'ContrastIncreasing',
+  'BrightnessIncreasing',
+  'SharpnessIncreasing',
+  'ShearX',
+  'ShearY',
+  'TranslateXRel',
+  'TranslateYRel',
 ];
 
 /** timm's `_LEVEL_DENOM`: magnitude 10 is the full range of an operation. */
@@ -113,7 +138,10 @@ export const RAND_AUGMENT_OPS: Readonly<Record<RandAugmentOpName, RandAugmentOpD
   PosterizeIncreasing: photometric((m) => 4 - posterizeLevel(m), color.posterize),
   Solarize: photometric(solarizeLevel, color.solarize),
   SolarizeIncreasing: photometric((m) => 256 - solarizeLevel(m), color.solarize),
-  SolarizeAdd: photometric((m) => Math.min(128, Math.trunc((m / LEVEL_DENOM) * 110)), (img, add) => color.solarizeAdd(img, add)),
+  SolarizeAdd: photometric(
+    (m) => Math.min(128, Math.trunc((m / LEVEL_DENOM) * 110)),
+    (img, add) => color.solarizeAdd(img, add),
+  ),
   Color: photometric(enhanceLevel, color.enhanceColor),
   ColorIncreasing: photometric(enhanceIncreasingLevel, color.enhanceColor),
   Contrast: photometric(enhanceLevel, color.enhanceContrast),

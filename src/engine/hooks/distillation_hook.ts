@@ -37,10 +37,7 @@ export class DistillationHook implements Hook {
     this.distiller = new Distiller(runner.model, teacher, this.options);
     runner.setLossModel(this.distiller);
     const o = this.options;
-    runner.progress.message(
-      `distillation: ${o.type}, alpha ${o.alpha}, T ${o.temperature}, ` +
-        `teacher ${o.teacherConfig} (${teacher.numParameters().toLocaleString('en')} parameters, frozen)`,
-    );
+    runner.progress.message(`distillation: ${o.type}, alpha ${o.alpha}, T ${o.temperature}, ` + `teacher ${o.teacherConfig} (${teacher.numParameters().toLocaleString('en')} parameters, frozen)`);
   }
 
   /** Frees the teacher. */

@@ -59,7 +59,10 @@ export class EarlyStoppingHook implements Hook {
   readonly monitor: string;
   readonly rule: 'greater' | 'less';
 
-  constructor(readonly options: EarlyStoppingHookOptions, path = 'EarlyStoppingHook') {
+  constructor(
+    readonly options: EarlyStoppingHookOptions,
+    path = 'EarlyStoppingHook',
+  ) {
     if (options.monitor === null) throw new ConfigError(`${path}.monitor: required, the metric to watch (e.g. 'accuracy/top1')`);
     this.monitor = options.monitor;
     const rule = options.rule ?? inferRule(options.monitor);

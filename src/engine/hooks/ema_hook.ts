@@ -151,7 +151,7 @@ function fitsModel(runner: HookRunner, state: ReadonlyMap<string, tf.Tensor>): b
 /** Registry entry of {@link EMAHook}. */
 export const emaHookSpec: ComponentSpec<EMAHookOptions, Hook, HookContext> = {
   name: 'EMAHook',
-  description: "exponential moving average of the weights (timm ModelEmaV2, ModelEmaV3 warm-up); evaluation and final weights use it",
+  description: 'exponential moving average of the weights (timm ModelEmaV2, ModelEmaV3 warm-up); evaluation and final weights use it',
   defaults: { decay: 0.9998, warmup: false, warmupGamma: 1, warmupPower: 2 / 3, minDecay: 0, interval: 1, evalOnEma: true },
   ranges: { decay: { min: 0, max: 1 }, warmupGamma: RANGES.positive, warmupPower: RANGES.positive, minDecay: RANGES.ratio, interval: RANGES.positiveInt },
   docs: {

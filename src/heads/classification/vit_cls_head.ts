@@ -75,9 +75,7 @@ export class VisionTransformerClsHead extends Module implements ClsHead {
     super();
     const index = options.inFeature === null ? inputs.length - 1 : inputs.findIndex((s) => s.name === options.inFeature);
     if (index < 0) {
-      throw new ConfigError(
-        `VisionTransformerClsHead: inFeature '${options.inFeature}' is not among the inputs (${inputs.map((s) => s.name).join(', ')})`,
-      );
+      throw new ConfigError(`VisionTransformerClsHead: inFeature '${options.inFeature}' is not among the inputs (${inputs.map((s) => s.name).join(', ')})`);
     }
     if (options.pool !== 'cls' && options.pool !== 'mean') {
       throw new ConfigError(`VisionTransformerClsHead: pool '${options.pool}' is not one of 'cls', 'mean'`);
@@ -86,9 +84,7 @@ export class VisionTransformerClsHead extends Module implements ClsHead {
     this.inputIndex = index;
     this.layout = tokenLayoutOf(inputs[index]);
     if (this.layout === null && this.pool === 'cls') {
-      throw new ConfigError(
-        `VisionTransformerClsHead: pool 'cls' needs token input; set the backbone's outputMode: 'tokens' (input '${inputs[index].name}' is a feature map)`,
-      );
+      throw new ConfigError(`VisionTransformerClsHead: pool 'cls' needs token input; set the backbone's outputMode: 'tokens' (input '${inputs[index].name}' is a feature map)`);
     }
     if (this.pool === 'cls' && this.layout !== null && !this.layout.classToken) {
       throw new ConfigError("VisionTransformerClsHead: pool 'cls' but the backbone has no class token (classToken: false); use pool 'mean'");

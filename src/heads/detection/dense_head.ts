@@ -96,9 +96,7 @@ export abstract class DenseHead extends Module {
   /** Checks that the inputs match this head (count, channels). */
   protected checkFeatures(features: readonly tf.Tensor4D[]): void {
     if (features.length !== this.inputs.length) {
-      throw new ShapeError(
-        `${this.constructor.name}: expected ${this.inputs.length} feature maps (${this.inputs.map((s) => s.name).join(', ')}), got ${features.length}`,
-      );
+      throw new ShapeError(`${this.constructor.name}: expected ${this.inputs.length} feature maps (${this.inputs.map((s) => s.name).join(', ')}), got ${features.length}`);
     }
     features.forEach((f, i) => {
       if (f.rank !== 4 || f.shape[3] !== this.inputs[i].channels) {
@@ -182,9 +180,7 @@ export function sharedHeadInputs(inputs: readonly FeatureSpec[], owner: string, 
   const inChannels = inputs[0].channels;
   const bad = inputs.find((s) => s.channels !== inChannels);
   if (bad !== undefined) {
-    throw new ConfigError(
-      `${path}: ${owner} shares its convolutions across levels, so every input needs the same channels; got ${inputs.map((s) => `${s.name}:${s.channels}`).join(', ')}`,
-    );
+    throw new ConfigError(`${path}: ${owner} shares its convolutions across levels, so every input needs the same channels; got ${inputs.map((s) => `${s.name}:${s.channels}`).join(', ')}`);
   }
   return { inChannels, strides: inputs.map((s) => s.stride) };
 }
@@ -203,12 +199,7 @@ export function resolveStrides(configured: number[] | null, inputs: readonly Fea
 }
 
 /** Builds a loss from the losses registry and checks its class. */
-export function buildLossOf<T>(
-  config: ComponentConfig,
-  path: string,
-  accepted: ReadonlyArray<new (...args: never[]) => T>,
-  owner: string,
-): T {
+export function buildLossOf<T>(config: ComponentConfig, path: string, accepted: ReadonlyArray<new (...args: never[]) => T>, owner: string): T {
   const loss = LOSSES.build(config, {}, path);
   if (!accepted.some((cls) => loss instanceof cls)) {
     throw new ConfigError(`${path}: ${owner} supports ${accepted.map((c) => c.name).join(' | ')}, got '${String(config.type)}'`);

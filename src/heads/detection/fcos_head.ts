@@ -412,7 +412,7 @@ export const fcosHeadSpec: ComponentSpec<FCOSHeadOptions, FCOSHead, HeadContext>
     numClasses: 'foreground classes (null: from the dataset)',
     featChannels: 'channels of the stacked convs',
     stackedConvs: 'stacked 3x3 ConvModules per branch',
-    strides: 'strides of the levels (null: the input maps\')',
+    strides: "strides of the levels (null: the input maps')",
     regressRanges: 'inclusive [lo, hi] of max(l, t, r, b) per level',
     centerSampling: 'only points near a box centre are positives',
     centerSampleRadius: 'radius of centre sampling, in strides',

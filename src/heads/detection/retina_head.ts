@@ -328,18 +328,14 @@ export class RetinaHead extends DenseHead {
       const border = this.allowedBorder;
       for (let j = 0; j < n; j++) {
         if (valid[j] !== 1) continue;
-        if (
-          border >= 0 &&
-          !(anchors[4 * j] >= -border && anchors[4 * j + 1] >= -border && anchors[4 * j + 2] < iw + border && anchors[4 * j + 3] < ih + border)
-        ) {
+        if (border >= 0 && !(anchors[4 * j] >= -border && anchors[4 * j + 1] >= -border && anchors[4 * j + 2] < iw + border && anchors[4 * j + 3] < ih + border)) {
           continue;
         }
         inside.push(j);
       }
       if (inside.length === 0) {
         throw new Error(
-          `RetinaHead: no valid anchor inside the image ${s.imgPath || `#${b}`} (imgShape ${s.imgShape.join('x')}); ` +
-            'check the image size and anchor sizes, or set trainCfg.allowedBorder to -1',
+          `RetinaHead: no valid anchor inside the image ${s.imgPath || `#${b}`} (imgShape ${s.imgShape.join('x')}); ` + 'check the image size and anchor sizes, or set trainCfg.allowedBorder to -1',
         );
       }
       const priors = new Float32Array(inside.length * 4);

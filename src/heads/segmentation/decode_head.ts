@@ -102,13 +102,7 @@ export interface DecodeHeadInit {
  * @throws ConfigError on unknown names, out-of-range indices, both selectors given,
  *   or several inputs without an input transform.
  */
-export function selectInputIndices(
-  inputs: readonly FeatureSpec[],
-  inFeatures: string | string[] | null,
-  inIndex: number | number[] | null,
-  transform: InputTransform | null,
-  owner: string,
-): number[] {
+export function selectInputIndices(inputs: readonly FeatureSpec[], inFeatures: string | string[] | null, inIndex: number | number[] | null, transform: InputTransform | null, owner: string): number[] {
   if (inputs.length === 0) throw new ConfigError(`${owner}: no input features`);
   if (inFeatures !== null && inIndex !== null) throw new ConfigError(`${owner}: give inFeatures or inIndex, not both`);
   let indices: number[];
@@ -209,15 +203,18 @@ export abstract class BaseDecodeHead extends Module implements DecodeHead {
       const f = features[i];
       const spec = this.selectedInputs[j];
       if (f === undefined || f.rank !== 4 || f.shape[3] !== spec.channels) {
-        throw new ShapeError(
-          `${this.constructor.name}: input ${i} (${spec.name}) should be NHWC with ${spec.channels} channels, got ${f === undefined ? 'nothing' : formatShape(f.shape)}`,
-        );
+        throw new ShapeError(`${this.constructor.name}: input ${i} (${spec.name}) should be NHWC with ${spec.channels} channels, got ${f === undefined ? 'nothing' : formatShape(f.shape)}`);
       }
       return f;
     });
     if (this.inputTransform !== 'resize_concat') return selected;
     const size: [number, number] = [selected[0].shape[1], selected[0].shape[2]];
-    return [tf.concat(selected.map((x) => resizeBilinear(x, size, this.common.alignCorners)), 3)]; // [B, H_0, W_0, ΣC]
+    return [
+      tf.concat(
+        selected.map((x) => resizeBilinear(x, size, this.common.alignCorners)),
+        3,
+      ),
+    ]; // [B, H_0, W_0, ΣC]
   }
 
   /** The head's features before the classifier, `[B, h, w, channels]`. */
@@ -352,11 +349,7 @@ export function buildSegLosses(lossDecode: ComponentConfig | ComponentConfig[], 
  * norm/act configs and the required `channels`.
  * @throws ConfigError naming the option's path.
  */
-export function resolveDecodeHead(
-  options: DecodeHeadConfig,
-  context: HeadContext,
-  path: string,
-): { init: DecodeHeadInit; common: DecodeHeadCommonOptions } {
+export function resolveDecodeHead(options: DecodeHeadConfig, context: HeadContext, path: string): { init: DecodeHeadInit; common: DecodeHeadCommonOptions } {
   const numClasses = resolveHeadNumClasses(options.numClasses, context, path);
   if (options.channels === null) throw new ConfigError(`Missing required option 'channels' at ${path}.channels`);
   const losses = buildSegLosses(options.lossDecode, `${path}.lossDecode`);

@@ -61,13 +61,9 @@ export class FCNHead extends BaseDecodeHead {
     const half = Math.floor(kernelSize / 2);
     this.convs = this.addModule('convs', new ModuleList<ConvModule>());
     for (let i = 0; i < numConvs; i++) {
-      this.convs.push(
-        new ConvModule(i === 0 ? inChannels : this.channels, this.channels, kernelSize, { padding: half * dilation, dilation, normCfg, actCfg }),
-      );
+      this.convs.push(new ConvModule(i === 0 ? inChannels : this.channels, this.channels, kernelSize, { padding: half * dilation, dilation, normCfg, actCfg }));
     }
-    this.convCat = options.concatInput
-      ? this.addModule('conv_cat', new ConvModule(inChannels + this.channels, this.channels, kernelSize, { padding: half, normCfg, actCfg }))
-      : null;
+    this.convCat = options.concatInput ? this.addModule('conv_cat', new ConvModule(inChannels + this.channels, this.channels, kernelSize, { padding: half, normCfg, actCfg })) : null;
   }
 
   protected forwardFeature(features: readonly tf.Tensor4D[]): tf.Tensor4D {

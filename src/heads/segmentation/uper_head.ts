@@ -55,20 +55,14 @@ export class UPerHead extends BaseDecodeHead {
     const inChannels = this.selectedInputs.map((s) => s.channels);
     const top = inChannels[inChannels.length - 1];
     this.pspModules = this.addModule('psp_modules', new PPM(options.poolScales, top, channels, normCfg, actCfg, alignCorners));
-    this.bottleneck = this.addModule(
-      'bottleneck',
-      new ConvModule(top + options.poolScales.length * channels, channels, 3, { padding: 1, normCfg, actCfg }),
-    );
+    this.bottleneck = this.addModule('bottleneck', new ConvModule(top + options.poolScales.length * channels, channels, 3, { padding: 1, normCfg, actCfg }));
     this.lateralConvs = this.addModule('lateral_convs', new ModuleList<ConvModule>());
     this.fpnConvs = this.addModule('fpn_convs', new ModuleList<ConvModule>());
     for (const c of inChannels.slice(0, -1)) {
       this.lateralConvs.push(new ConvModule(c, channels, 1, { normCfg, actCfg }));
       this.fpnConvs.push(new ConvModule(channels, channels, 3, { padding: 1, normCfg, actCfg }));
     }
-    this.fpnBottleneck = this.addModule(
-      'fpn_bottleneck',
-      new ConvModule(inChannels.length * channels, channels, 3, { padding: 1, normCfg, actCfg }),
-    );
+    this.fpnBottleneck = this.addModule('fpn_bottleneck', new ConvModule(inChannels.length * channels, channels, 3, { padding: 1, normCfg, actCfg }));
   }
 
   /** PPM on the coarsest map, concatenated with it, then `bottleneck`. `[B, h, w, channels]`. */

@@ -86,9 +86,7 @@ function checkKs(ks: readonly number[], numClasses: number): void {
 
 function checkInputs(scores: Float32Array, numClasses: number, labels: Int32Array): void {
   if (scores.length !== labels.length * numClasses) {
-    throw new ShapeError(
-      `accuracy: scores has ${scores.length} values but labels has ${labels.length} samples × ${numClasses} classes = ${labels.length * numClasses}`,
-    );
+    throw new ShapeError(`accuracy: scores has ${scores.length} values but labels has ${labels.length} samples × ${numClasses} classes = ${labels.length * numClasses}`);
   }
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i];
@@ -99,14 +97,7 @@ function checkInputs(scores: Float32Array, numClasses: number, labels: Int32Arra
 }
 
 /** Adds the hits of a batch into `counts`; inputs must be validated. */
-function countHits(
-  scores: Float32Array,
-  numClasses: number,
-  labels: Int32Array,
-  ks: readonly number[],
-  thr: number | null,
-  counts: Counts,
-): void {
+function countHits(scores: Float32Array, numClasses: number, labels: Int32Array, ks: readonly number[], thr: number | null, counts: Counts): void {
   const maxk = Math.max(...ks);
   const q = new PairQueue(numClasses);
   const q1 = new PairQueue(numClasses);
@@ -169,13 +160,7 @@ function emptyCounts(numKs: number, numClasses: number): Counts {
  * @throws RangeError when a k is not a positive integer or exceeds C
  * @throws DataError when a label is outside [0, C)
  */
-export function topKAccuracy(
-  scores: Float32Array,
-  numClasses: number,
-  labels: Int32Array,
-  ks: readonly number[] = defaultTopK(numClasses),
-  options: TopKOptions = {},
-): number[] {
+export function topKAccuracy(scores: Float32Array, numClasses: number, labels: Int32Array, ks: readonly number[] = defaultTopK(numClasses), options: TopKOptions = {}): number[] {
   checkNumClasses(numClasses);
   checkKs(ks, numClasses);
   checkInputs(scores, numClasses, labels);

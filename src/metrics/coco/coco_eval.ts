@@ -71,11 +71,7 @@ function validateOptions(options: CocoEvalOptions): void {
  * @param options - optional image / category subsets and maxDets.
  * @throws ConfigError for invalid options.
  */
-export function evaluateCocoBbox(
-  gt: CocoGroundTruth,
-  results: readonly CocoDetection[],
-  options: CocoEvalOptions = {},
-): CocoEvalResult {
+export function evaluateCocoBbox(gt: CocoGroundTruth, results: readonly CocoDetection[], options: CocoEvalOptions = {}): CocoEvalResult {
   return evaluateCoco(gt, results, options, 'bbox');
 }
 
@@ -104,12 +100,7 @@ function segmentationToRle(segm: CocoSegmentation, h: number, w: number, what: s
  * the results' `area` (see `CocoDetection.area`, set by `parseCocoResults` as `loadRes`
  * does) or else mask areas, ground-truth areas the `area` fields, IoUs mask IoUs (as pycocotools).
  */
-export function evaluateCoco(
-  gt: CocoGroundTruth,
-  results: readonly CocoDetection[],
-  options: CocoEvalOptions = {},
-  iouType: 'bbox' | 'segm' = 'bbox',
-): CocoEvalResult {
+export function evaluateCoco(gt: CocoGroundTruth, results: readonly CocoDetection[], options: CocoEvalOptions = {}, iouType: 'bbox' | 'segm' = 'bbox'): CocoEvalResult {
   const segm = iouType === 'segm';
   const imgSize = new Map(gt.images.map((im) => [im.id, im]));
   const sizeOf = (imageId: number, what: string): [number, number] => {

@@ -45,11 +45,7 @@ function uniqueSorted(ids: readonly number[]): number[] {
  * e.g. `iouThrs[8]` is `0.8999999999999999`, like pycocotools), area ranges
  * `[0, 1e10]`, `[0, 32²]`, `[32², 96²]`, `[96², 1e10]`.
  */
-export function makeCocoEvalParams(
-  allImgIds: readonly number[],
-  allCatIds: readonly number[],
-  options: CocoEvalOptions = {},
-): CocoEvalParams {
+export function makeCocoEvalParams(allImgIds: readonly number[], allCatIds: readonly number[], options: CocoEvalOptions = {}): CocoEvalParams {
   const numIou = Math.round((0.95 - 0.5) / 0.05) + 1;
   const numRec = Math.round((1.0 - 0.0) / 0.01) + 1;
   return {

@@ -80,12 +80,7 @@ function maskIou(dts: readonly EvalDt[], gts: readonly EvalGt[]): Float64Array {
  * `computeIoU`: sorts the detections by score (stable, like numpy mergesort),
  * keeps the first `maxDet`, and computes their IoUs with the ground truth.
  */
-export function preparePair(
-  gts: readonly EvalGt[],
-  allDts: readonly EvalDt[],
-  maxDet: number,
-  iouType: 'bbox' | 'segm' = 'bbox',
-): PreparedPair {
+export function preparePair(gts: readonly EvalGt[], allDts: readonly EvalDt[], maxDet: number, iouType: 'bbox' | 'segm' = 'bbox'): PreparedPair {
   const order = stableArgsortDesc(allDts.map((d) => d.score));
   const dts: EvalDt[] = [];
   for (let i = 0; i < order.length && i < maxDet; i++) dts.push(allDts[order[i]]);
@@ -95,10 +90,10 @@ export function preparePair(
       : iouType === 'segm'
         ? maskIou(dts, gts)
         : bboxIou(
-          dts.map((d) => d.bbox),
-          gts.map((g) => g.bbox),
-          gts.map((g) => g.iscrowd),
-        );
+            dts.map((d) => d.bbox),
+            gts.map((g) => g.bbox),
+            gts.map((g) => g.iscrowd),
+          );
   return { gts, dts, ious };
 }
 

@@ -8,14 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../../core/errors.js';
 import { area as maskArea, toBbox, type CocoSegmentation, type CompressedRle, type UncompressedRle } from '../../structures/mask/coco_mask_api.js';
-import type {
-  CocoAnnotation,
-  CocoBox,
-  CocoCategory,
-  CocoDetection,
-  CocoGroundTruth,
-  CocoImage,
-} from './coco_types.js';
+import type { CocoAnnotation, CocoBox, CocoCategory, CocoDetection, CocoGroundTruth, CocoImage } from './coco_types.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -49,9 +42,7 @@ function requireArray(obj: JsonObject, key: string, file: string): unknown[] {
  * h > 0; detections may be empty (w >= 0, h >= 0).
  */
 function checkBox(v: unknown, strictPositive: boolean): CocoBox | string {
-  const expected = strictPositive
-    ? 'expected [x, y, w, h] of 4 finite numbers with w > 0 and h > 0'
-    : 'expected [x, y, w, h] of 4 finite numbers with w >= 0 and h >= 0';
+  const expected = strictPositive ? 'expected [x, y, w, h] of 4 finite numbers with w > 0 and h > 0' : 'expected [x, y, w, h] of 4 finite numbers with w >= 0 and h >= 0';
   if (!Array.isArray(v) || v.length !== 4) {
     const len = Array.isArray(v) ? `has ${v.length} values` : 'is not an array';
     return `bbox ${show(v)} ${len}; ${expected}`;
@@ -81,9 +72,7 @@ function parseImages(list: unknown[], file: string): CocoImage[] {
     }
     const prev = seen.get(id);
     if (prev !== undefined) {
-      throw new DataError(
-        `${file}: duplicate image id ${id} (images[${prev}] and images[${i}]); expected unique image ids`,
-      );
+      throw new DataError(`${file}: duplicate image id ${id} (images[${prev}] and images[${i}]); expected unique image ids`);
     }
     seen.set(id, i);
     const img: CocoImage = { id };
@@ -106,9 +95,7 @@ function parseCategories(list: unknown[], file: string): CocoCategory[] {
     }
     const prev = seen.get(id);
     if (prev !== undefined) {
-      throw new DataError(
-        `${file}: duplicate category id ${id} (categories[${prev}] and categories[${i}]); expected unique category ids`,
-      );
+      throw new DataError(`${file}: duplicate category id ${id} (categories[${prev}] and categories[${i}]); expected unique category ids`);
     }
     seen.set(id, i);
     const cat: CocoCategory = { id };
@@ -124,13 +111,7 @@ function parseIsCrowd(v: unknown): 0 | 1 | undefined {
   return undefined;
 }
 
-function parseAnnotation(
-  raw: unknown,
-  i: number,
-  file: string,
-  imageIds: ReadonlySet<number>,
-  categoryIds: ReadonlySet<number>,
-): CocoAnnotation {
+function parseAnnotation(raw: unknown, i: number, file: string, imageIds: ReadonlySet<number>, categoryIds: ReadonlySet<number>): CocoAnnotation {
   if (!isObject(raw)) {
     throw new DataError(`${file}: annotations[${i}] is ${show(raw)}; expected an annotation object`);
   }
@@ -151,10 +132,7 @@ function parseAnnotation(
     throw new DataError(`${where}: category_id ${show(categoryId)}; expected an integer category id`);
   }
   if (!categoryIds.has(categoryId)) {
-    throw new DataError(
-      `${where}: category id ${categoryId} is not in "categories"; expected one of ` +
-        `[${[...categoryIds].slice(0, 20).join(', ')}${categoryIds.size > 20 ? ', ...' : ''}]`,
-    );
+    throw new DataError(`${where}: category id ${categoryId} is not in "categories"; expected one of ` + `[${[...categoryIds].slice(0, 20).join(', ')}${categoryIds.size > 20 ? ', ...' : ''}]`);
   }
   const bbox = checkBox(raw.bbox, true);
   if (typeof bbox === 'string') throw new DataError(`${where}: ${bbox}`);
@@ -185,10 +163,7 @@ function parseAnnotation(
  */
 export function parseCocoGroundTruth(json: unknown, file: string): CocoGroundTruth {
   if (!isObject(json)) {
-    throw new DataError(
-      `${file}: top level is ${Array.isArray(json) ? 'an array' : show(json)}; expected a COCO ground-truth ` +
-        'object with "images", "annotations" and "categories"',
-    );
+    throw new DataError(`${file}: top level is ${Array.isArray(json) ? 'an array' : show(json)}; expected a COCO ground-truth ` + 'object with "images", "annotations" and "categories"');
   }
   const images = parseImages(requireArray(json, 'images', file), file);
   const categories = parseCategories(requireArray(json, 'categories', file), file);
@@ -199,10 +174,7 @@ export function parseCocoGroundTruth(json: unknown, file: string): CocoGroundTru
     const ann = parseAnnotation(raw, i, file, imageIds, categoryIds);
     const prev = seen.get(ann.id);
     if (prev !== undefined) {
-      throw new DataError(
-        `${file}: duplicate annotation id ${ann.id} (annotations[${prev}] and annotations[${i}]); ` +
-          'expected unique annotation ids',
-      );
+      throw new DataError(`${file}: duplicate annotation id ${ann.id} (annotations[${prev}] and annotations[${i}]); ` + 'expected unique annotation ids');
     }
     seen.set(ann.id, i);
     return ann;
@@ -226,9 +198,7 @@ export function parseCocoGroundTruth(json: unknown, file: string): CocoGroundTru
  */
 export function parseCocoResults(json: unknown, gt: CocoGroundTruth, file: string): CocoDetection[] {
   if (!Array.isArray(json)) {
-    throw new DataError(
-      `${file}: top level is ${show(json)}; expected a JSON array of detections {image_id, category_id, bbox, score}`,
-    );
+    throw new DataError(`${file}: top level is ${show(json)}; expected a JSON array of detections {image_id, category_id, bbox, score}`);
   }
   const imageIds = new Set(gt.images.map((im) => im.id));
   // loadRes: with a box in the first result every area is the box's w·h (even for segm evaluation), else the mask's.
@@ -236,19 +206,14 @@ export function parseCocoResults(json: unknown, gt: CocoGroundTruth, file: strin
   const boxAreas = isObject(first) && Array.isArray(first.bbox) && first.bbox.length > 0;
   return json.map((raw: unknown, i: number): CocoDetection => {
     if (!isObject(raw)) {
-      throw new DataError(
-        `${file}: result #${i} is ${show(raw)}; expected an object {image_id, category_id, bbox, score}`,
-      );
+      throw new DataError(`${file}: result #${i} is ${show(raw)}; expected an object {image_id, category_id, bbox, score}`);
     }
     const imageId = raw.image_id;
     if (!isIntegerId(imageId)) {
       throw new DataError(`${file}: result #${i} has image_id ${show(imageId)}; expected an integer image id`);
     }
     if (!imageIds.has(imageId)) {
-      throw new DataError(
-        `${file}: results for images not in the ground truth: result #${i} has image id ${imageId}; ` +
-          'expected the id of an image listed in the ground truth',
-      );
+      throw new DataError(`${file}: results for images not in the ground truth: result #${i} has image id ${imageId}; ` + 'expected the id of an image listed in the ground truth');
     }
     const where = `${file}: result #${i} (image id ${imageId})`;
     const categoryId = raw.category_id;

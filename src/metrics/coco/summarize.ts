@@ -11,14 +11,7 @@ import { numpyMean } from './numpy_compat.js';
  * range and one maxDets; -1 when no entry is > -1 or when the threshold, the
  * area label or the maxDets value is not among the parameters.
  */
-function summarizeOne(
-  acc: Accumulated,
-  p: CocoEvalParams,
-  ap: boolean,
-  iouThr: number | null,
-  areaLbl: string,
-  maxDets: number,
-): number {
+function summarizeOne(acc: Accumulated, p: CocoEvalParams, ap: boolean, iouThr: number | null, areaLbl: string, maxDets: number): number {
   const a = p.areaRngLbl.indexOf(areaLbl);
   const m = p.maxDets.indexOf(maxDets);
   const T = p.iouThrs.length;

@@ -77,17 +77,9 @@ function emptyAreas(numClasses: number): IntersectAndUnion {
  * Adds the areas of one (pred, label) pair into `out` (union included).
  * Same semantics as {@link intersectAndUnion}.
  */
-function accumulateAreas(
-  pred: SegLabelArray,
-  label: SegLabelArray,
-  numClasses: number,
-  ignoreIndex: number,
-  out: IntersectAndUnion,
-): void {
+function accumulateAreas(pred: SegLabelArray, label: SegLabelArray, numClasses: number, ignoreIndex: number, out: IntersectAndUnion): void {
   if (pred.length !== label.length) {
-    throw new ShapeError(
-      `intersectAndUnion: pred has ${pred.length} pixels but label has ${label.length}; they must be equal`,
-    );
+    throw new ShapeError(`intersectAndUnion: pred has ${pred.length} pixels but label has ${label.length}; they must be equal`);
   }
   const inter = new Float64Array(numClasses);
   const predArea = new Float64Array(numClasses);
@@ -131,12 +123,7 @@ function accumulateAreas(
  * @throws ShapeError naming both lengths when `pred.length !== label.length`
  * @throws RangeError when `numClasses` is not a positive integer
  */
-export function intersectAndUnion(
-  pred: SegLabelArray,
-  label: SegLabelArray,
-  numClasses: number,
-  ignoreIndex = 255,
-): IntersectAndUnion {
+export function intersectAndUnion(pred: SegLabelArray, label: SegLabelArray, numClasses: number, ignoreIndex = 255): IntersectAndUnion {
   checkNumClasses(numClasses);
   const out = emptyAreas(numClasses);
   accumulateAreas(pred, label, numClasses, ignoreIndex, out);

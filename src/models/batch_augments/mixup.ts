@@ -105,7 +105,13 @@ export function mixupTarget(labels: ArrayLike<number>, numClasses: number, lam: 
     y1[i * numClasses + l] = on;
     y2[i * numClasses + f] = on;
   }
-  return tf.tidy(() => tf.tensor2d(y1, [b, numClasses]).mul(lam).add(tf.tensor2d(y2, [b, numClasses]).mul(1 - lam)) as tf.Tensor2D);
+  return tf.tidy(
+    () =>
+      tf
+        .tensor2d(y1, [b, numClasses])
+        .mul(lam)
+        .add(tf.tensor2d(y2, [b, numClasses]).mul(1 - lam)) as tf.Tensor2D,
+  );
 }
 
 /** Batch-level mixup / CutMix with timm's semantics. */
@@ -113,12 +119,16 @@ export class Mixup {
   readonly options: MixupOptions;
 
   /** @throws ConfigError on a value timm would reject. */
-  constructor(options: Partial<MixupOptions>, readonly numClasses: number) {
+  constructor(
+    options: Partial<MixupOptions>,
+    readonly numClasses: number,
+  ) {
     const o = { ...MIXUP_DEFAULTS, ...options };
     if (o.mode !== 'batch') throw new ConfigError(`Mixup: mode '${o.mode}' is not supported; the choices are 'batch' (timm's 'pair' and 'elem' are not ported)`);
     if (o.cutmixMinmax !== null) {
       const [lo, hi] = o.cutmixMinmax;
-      if (!(o.cutmixMinmax.length === 2 && lo >= 0 && lo < hi && hi <= 1)) throw new ConfigError(`Mixup: cutmixMinmax must be [min, max] with 0 <= min < max <= 1, got ${JSON.stringify(o.cutmixMinmax)}`);
+      if (!(o.cutmixMinmax.length === 2 && lo >= 0 && lo < hi && hi <= 1))
+        throw new ConfigError(`Mixup: cutmixMinmax must be [min, max] with 0 <= min < max <= 1, got ${JSON.stringify(o.cutmixMinmax)}`);
       o.cutmixAlpha = 1; // as timm
     }
     if (!(o.mixupAlpha >= 0 && o.cutmixAlpha >= 0) || (o.mixupAlpha === 0 && o.cutmixAlpha === 0)) {

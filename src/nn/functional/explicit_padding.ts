@@ -30,7 +30,30 @@ export function withExplicitPadding(
   const [[t, b], [l, r]] = padding;
   if (t === 0 && b === 0 && l === 0 && r === 0) return { input: x, pad: 'valid' };
   if (backendTakesExplicitPadding()) {
-    return { input: x, pad: t === b && b === l && l === r ? t : [[0, 0], [t, b], [l, r], [0, 0]] };
+    return {
+      input: x,
+      pad:
+        t === b && b === l && l === r
+          ? t
+          : [
+              [0, 0],
+              [t, b],
+              [l, r],
+              [0, 0],
+            ],
+    };
   }
-  return { input: tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]], value), pad: 'valid' }; // [B, H+t+b, W+l+r, C]
+  return {
+    input: tf.pad(
+      x,
+      [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ],
+      value,
+    ),
+    pad: 'valid',
+  }; // [B, H+t+b, W+l+r, C]
 }

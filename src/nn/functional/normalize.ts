@@ -18,14 +18,7 @@ export type NormStatsCallback = (mean: tf.Tensor, biasedVariance: tf.Tensor) => 
  * @param onStats called in the forward with the mean and biased variance (kept dims), e.g. for running statistics.
  * @returns same shape as `x`; gradients flow to `x`, `weight` and `bias`.
  */
-export function normalizeAffine(
-  x: tf.Tensor,
-  reduceAxes: number[],
-  weight: tf.Tensor | null,
-  bias: tf.Tensor | null,
-  eps: number,
-  onStats?: NormStatsCallback,
-): tf.Tensor {
+export function normalizeAffine(x: tf.Tensor, reduceAxes: number[], weight: tf.Tensor | null, bias: tf.Tensor | null, eps: number, onStats?: NormStatsCallback): tf.Tensor {
   const params = [weight, bias].filter((p): p is tf.Tensor => p !== null);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const input = args[0] as tf.Tensor;
@@ -49,7 +42,10 @@ export function normalizeAffine(
           const paramAxes = Array.from({ length: v.rank - 1 }, (_, i) => i); // all but the channel axis
           const xhat = v.sub(mu).mul(r);
           const g = gamma === undefined ? dy : dy.mul(gamma); // d/dx̂
-          const dx = g.sub(g.mean(reduceAxes, true)).sub(xhat.mul(g.mul(xhat).mean(reduceAxes, true))).mul(r);
+          const dx = g
+            .sub(g.mean(reduceAxes, true))
+            .sub(xhat.mul(g.mul(xhat).mean(reduceAxes, true)))
+            .mul(r);
           const grads = [dx];
           if (weight !== null) grads.push(dy.mul(xhat).sum(paramAxes));
           if (bias !== null) grads.push(dy.sum(paramAxes));

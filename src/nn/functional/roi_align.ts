@@ -79,16 +79,7 @@ function axisTaps(start: number, binSize: number, out: number, grid: number, siz
 }
 
 /** The grid and the per-axis taps of one RoI `[batchIndex, x1, y1, x2, y2]`. */
-function roiTaps(
-  roi: ArrayLike<number>,
-  outH: number,
-  outW: number,
-  height: number,
-  width: number,
-  scale: number,
-  samplingRatio: number,
-  aligned: boolean,
-): { y: AxisTaps; x: AxisTaps } {
+function roiTaps(roi: ArrayLike<number>, outH: number, outW: number, height: number, width: number, scale: number, samplingRatio: number, aligned: boolean): { y: AxisTaps; x: AxisTaps } {
   const offset = aligned ? 0.5 : 0;
   const x1 = roi[1] * scale - offset;
   const y1 = roi[2] * scale - offset;
@@ -196,7 +187,10 @@ export function roiAlign(features: tf.Tensor4D, rois: tf.Tensor2D, options: RoiA
     const flat = features.reshape([batch * height * width, channels]) as tf.Tensor2D; // [B*H*W, C]
     const patches = gatherRowsSummingGrad(flat, tf.tensor1d(index, 'int32')).reshape([k, ty, tx * channels]); // [K, Ty, Tx*C]
     const alongY = tf.matMul(tf.tensor3d(wy, [k, outH, ty]), patches); // [K, outH, Tx*C]
-    const byColumn = alongY.reshape([k, outH, tx, channels]).transpose([0, 2, 1, 3]).reshape([k, tx, outH * channels]); // [K, Tx, outH*C]
+    const byColumn = alongY
+      .reshape([k, outH, tx, channels])
+      .transpose([0, 2, 1, 3])
+      .reshape([k, tx, outH * channels]); // [K, Tx, outH*C]
     const alongX = tf.matMul(tf.tensor3d(wx, [k, outW, tx]), byColumn); // [K, outW, outH*C]
     return alongX.reshape([k, outW, outH, channels]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [K, outH, outW, C]
   });

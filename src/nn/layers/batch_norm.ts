@@ -87,15 +87,19 @@ export class BatchNorm2d extends Module {
     const n = b * h * w;
     if (n <= 1) {
       throw new ShapeError(
-        `BatchNorm2d(${this.numFeatures}): expected more than 1 value per channel when training, got input ${formatShape(x.shape)} ` +
-          '(use a larger batch, GroupNorm, or eval mode)',
+        `BatchNorm2d(${this.numFeatures}): expected more than 1 value per channel when training, got input ${formatShape(x.shape)} ` + '(use a larger batch, GroupNorm, or eval mode)',
       );
     }
     const c = this.numFeatures;
     return tf.tidy(
       () =>
-        normalizeAffine(x, [0, 1, 2], this.weight?.value ?? null, this.bias?.value ?? null, this.eps, (mean, variance) =>
-          this.updateRunningStats(mean.reshape([c]), variance.reshape([c]), n), // [1, 1, 1, C] -> [C]
+        normalizeAffine(
+          x,
+          [0, 1, 2],
+          this.weight?.value ?? null,
+          this.bias?.value ?? null,
+          this.eps,
+          (mean, variance) => this.updateRunningStats(mean.reshape([c]), variance.reshape([c]), n), // [1, 1, 1, C] -> [C]
         ) as tf.Tensor4D,
     );
   }

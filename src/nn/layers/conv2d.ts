@@ -53,15 +53,13 @@ export class Conv2d extends Module {
     this.dilation = pair(options.dilation ?? 1);
     const [kh, kw] = this.kernelSize;
     this.weight = this.addParameter('weight', torchDefaultWeight([outChannels, inChannels, kh, kw]));
-    this.bias = options.bias ?? true ? this.addParameter('bias', torchDefaultBias(outChannels, inChannels * kh * kw)) : null;
+    this.bias = (options.bias ?? true) ? this.addParameter('bias', torchDefaultBias(outChannels, inChannels * kh * kw)) : null;
   }
 
   /** `x` `[B, H, W, inChannels]` → `[B, H', W', outChannels]`, H' = ⌊(H + 2ph − dh(kh−1) − 1)/sh⌋ + 1. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
     if (x.rank !== 4 || x.shape[3] !== this.inChannels) {
-      throw new ShapeError(
-        `Conv2d(${this.inChannels}→${this.outChannels}): expected NHWC input with ${this.inChannels} channels, got ${formatShape(x.shape)}`,
-      );
+      throw new ShapeError(`Conv2d(${this.inChannels}→${this.outChannels}): expected NHWC input with ${this.inChannels} channels, got ${formatShape(x.shape)}`);
     }
     return tf.tidy(() => {
       const [dh, dw] = this.dilation;
@@ -69,7 +67,10 @@ export class Conv2d extends Module {
       // tfjs has no gradient for dilated convolutions: dilate the kernel with zeros instead.
       if (dh > 1 || dw > 1) filter = dilateKernel(filter, dh, dw);
       const [ph, pw] = this.padding;
-      const { input, pad } = withExplicitPadding(x, [[ph, ph], [pw, pw]]);
+      const { input, pad } = withExplicitPadding(x, [
+        [ph, ph],
+        [pw, pw],
+      ]);
       return tf.fused.conv2d({ x: input, filter, strides: this.stride, pad, bias: this.bias?.value });
     });
   }
@@ -81,11 +82,19 @@ export class Conv2d extends Module {
  */
 export function dilateKernel(filter: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
   const [kh, kw, cin, cout] = filter.shape;
-  return tf.tidy(() =>
-    filter
-      .reshape([kh, 1, kw, 1, cin, cout])
-      .pad([[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]) // [kh, dh, kw, dw, in, out]
-      .reshape([kh * dh, kw * dw, cin, cout])
-      .slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, cin, cout]) as tf.Tensor4D,
+  return tf.tidy(
+    () =>
+      filter
+        .reshape([kh, 1, kw, 1, cin, cout])
+        .pad([
+          [0, 0],
+          [0, dh - 1],
+          [0, 0],
+          [0, dw - 1],
+          [0, 0],
+          [0, 0],
+        ]) // [kh, dh, kw, dw, in, out]
+        .reshape([kh * dh, kw * dw, cin, cout])
+        .slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, cin, cout]) as tf.Tensor4D,
   );
 }

@@ -28,7 +28,7 @@ export class ConvTranspose2x2 extends Module {
     super();
     // PyTorch's ConvTranspose2d init: fan-in from dim 1 (out · 2 · 2), as fans() computes it.
     this.weight = this.addParameter('weight', torchDefaultWeight([inChannels, outChannels, 2, 2]));
-    this.bias = options.bias ?? true ? this.addParameter('bias', torchDefaultBias(outChannels, outChannels * 4)) : null;
+    this.bias = (options.bias ?? true) ? this.addParameter('bias', torchDefaultBias(outChannels, outChannels * 4)) : null;
   }
 
   /** `[B, h, w, in]` → `[B, 2h, 2w, out]`. */

@@ -29,7 +29,7 @@ export class Linear extends Module {
   ) {
     super();
     this.weight = this.addParameter('weight', torchDefaultWeight([outFeatures, inFeatures]));
-    this.bias = options.bias ?? true ? this.addParameter('bias', torchDefaultBias(outFeatures, inFeatures)) : null;
+    this.bias = (options.bias ?? true) ? this.addParameter('bias', torchDefaultBias(outFeatures, inFeatures)) : null;
   }
 
   /** `x` `[..., inFeatures]` → `[..., outFeatures]`. */

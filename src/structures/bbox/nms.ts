@@ -94,13 +94,7 @@ export type BatchedNmsStrategy = 'auto' | 'offset' | 'perClass';
  * @param strategy see {@link BatchedNmsStrategy}. Default 'auto'.
  * @returns indices of the kept boxes, by descending score.
  */
-export function batchedNms(
-  boxes: Float32Array,
-  scores: Float32Array,
-  labels: Int32Array,
-  iouThr: number,
-  strategy: BatchedNmsStrategy = 'auto',
-): Int32Array {
+export function batchedNms(boxes: Float32Array, scores: Float32Array, labels: Int32Array, iouThr: number, strategy: BatchedNmsStrategy = 'auto'): Int32Array {
   const n = scores.length;
   if (labels.length !== n || boxes.length !== 4 * n) {
     throw new RangeError(`batchedNms: ${boxes.length / 4} boxes, ${n} scores, ${labels.length} labels`);
@@ -206,12 +200,7 @@ export interface Detections {
  * @param decode e.g. `(p, d) => coder.decodeHost(p, d, imgShape)`.
  * @param config overrides of {@link ONE_STAGE_TEST_CONFIG}.
  */
-export function multiclassNmsPostprocess(
-  levels: readonly LevelPredictions[],
-  numClasses: number,
-  decode: BoxDecoder,
-  config: Partial<OneStageTestConfig> = {},
-): Detections {
+export function multiclassNmsPostprocess(levels: readonly LevelPredictions[], numClasses: number, decode: BoxDecoder, config: Partial<OneStageTestConfig> = {}): Detections {
   const cfg: OneStageTestConfig = { ...ONE_STAGE_TEST_CONFIG, ...config };
   // PyTorch compares float32 tensors with Python numbers in float32.
   const scoreThr = f32(cfg.scoreThr);

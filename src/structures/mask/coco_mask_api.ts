@@ -6,18 +6,7 @@
  */
 import type { BitmapMasks } from '../data_sample.js';
 import { rleFromBbox, rleFromPolygon } from './polygon.js';
-import {
-  bboxIou,
-  rleArea,
-  rleDecodeRowMajor,
-  rleEncodeRowMajor,
-  rleFromString,
-  rleIou,
-  rleMerge,
-  rleToBbox,
-  rleToString,
-  type Rle,
-} from './rle.js';
+import { bboxIou, rleArea, rleDecodeRowMajor, rleEncodeRowMajor, rleFromString, rleIou, rleMerge, rleToBbox, rleToString, type Rle } from './rle.js';
 
 /** A COCO RLE with the compact string `counts` (what `encode` returns and results files hold). */
 export interface CompressedRle {
@@ -37,11 +26,7 @@ export interface UncompressedRle {
 export type CocoSegmentation = number[][] | CompressedRle | UncompressedRle;
 
 function checkSize(size: unknown, what: string): [number, number] {
-  if (
-    !Array.isArray(size) ||
-    size.length !== 2 ||
-    !size.every((v) => Number.isInteger(v) && (v as number) >= 0)
-  ) {
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && (v as number) >= 0)) {
     throw new Error(`${what}: 'size' must be [height, width] of non-negative integers, got ${JSON.stringify(size)}`);
   }
   return [size[0] as number, size[1] as number];
@@ -112,7 +97,12 @@ export function toBbox(rles: readonly (CompressedRle | UncompressedRle)[]): [num
 
 /** Union (or intersection) of RLEs of one size (pycocotools `merge`). */
 export function merge(rles: readonly (CompressedRle | UncompressedRle)[], intersect = false): CompressedRle {
-  return rleToObject(rleMerge(rles.map((r, i) => rleFromObject(r, `merge: RLE ${i}`)), intersect));
+  return rleToObject(
+    rleMerge(
+      rles.map((r, i) => rleFromObject(r, `merge: RLE ${i}`)),
+      intersect,
+    ),
+  );
 }
 
 function isRleObject(v: unknown): v is CompressedRle | UncompressedRle {
@@ -131,11 +121,7 @@ function isRleObject(v: unknown): v is CompressedRle | UncompressedRle {
  */
 export function frPyObjects(obj: CocoSegmentation | (CompressedRle | UncompressedRle)[], h: number, w: number): CompressedRle[];
 export function frPyObjects(obj: CompressedRle | UncompressedRle, h: number, w: number): CompressedRle;
-export function frPyObjects(
-  obj: CocoSegmentation | (CompressedRle | UncompressedRle)[],
-  h: number,
-  w: number,
-): CompressedRle[] | CompressedRle {
+export function frPyObjects(obj: CocoSegmentation | (CompressedRle | UncompressedRle)[], h: number, w: number): CompressedRle[] | CompressedRle {
   if (isRleObject(obj)) return rleToObject(rleFromObject(obj));
   if (!Array.isArray(obj) || obj.length === 0) {
     throw new Error(`frPyObjects: expected polygons, boxes or RLE objects, got ${JSON.stringify(obj)}`);
@@ -174,7 +160,10 @@ export function iou(
     const g = (gt as readonly (CompressedRle | UncompressedRle)[]).map((r, i) => rleFromObject(r, `iou: gt ${i}`));
     return rleIou(d, g, iscrowd);
   }
-  for (const [name, list] of [['dt', dt], ['gt', gt]] as const) {
+  for (const [name, list] of [
+    ['dt', dt],
+    ['gt', gt],
+  ] as const) {
     (list as readonly (readonly number[])[]).forEach((b, i) => {
       if (!Array.isArray(b) || b.length !== 4) throw new Error(`iou: ${name} ${i} must be a box [x, y, w, h], got ${JSON.stringify(b)}`);
     });

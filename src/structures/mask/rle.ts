@@ -175,11 +175,7 @@ function rleIntersection(a: Rle, b: Rle): number {
  * IoU matrix `[dt.length][gt.length]` of boxes `[x, y, w, h]`; for a crowd gt the
  * denominator is the detection's own area (pycocotools `bbIou`).
  */
-export function bboxIou(
-  dt: readonly (readonly number[])[],
-  gt: readonly (readonly number[])[],
-  iscrowd: readonly (boolean | number)[],
-): number[][] {
+export function bboxIou(dt: readonly (readonly number[])[], gt: readonly (readonly number[])[], iscrowd: readonly (boolean | number)[]): number[][] {
   return dt.map((d) =>
     gt.map((g, j) => {
       const iw = Math.min(d[0] + d[2], g[0] + g[2]) - Math.max(d[0], g[0]);

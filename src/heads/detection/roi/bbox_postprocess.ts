@@ -98,9 +98,7 @@ export function rcnnPostprocess(
   const agnostic = deltas.length === r * 4 && k !== 1;
   if (!agnostic && deltas.length !== r * 4 * k) throw new RangeError(`rcnnPostprocess: ${r} RoIs but ${deltas.length} deltas (expected R·${4 * k})`);
   if (r === 0) return { bboxes: new Float32Array(0), scores: new Float32Array(0), labels: new Int32Array(0) };
-  const decoded = tf.tidy(() =>
-    coder.decode(tf.tensor2d(rois, [r, 4]), tf.tensor2d(deltas, [r, agnostic ? 4 : 4 * k]), imgShape).dataSync() as Float32Array,
-  );
+  const decoded = tf.tidy(() => coder.decode(tf.tensor2d(rois, [r, 4]), tf.tensor2d(deltas, [r, agnostic ? 4 : 4 * k]), imgShape).dataSync() as Float32Array);
   const boxCols = agnostic ? 1 : k;
   const cand: number[] = [];
   for (let i = 0; i < r; i++) {

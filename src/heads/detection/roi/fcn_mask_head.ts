@@ -87,9 +87,7 @@ export class FCNMaskHead extends Module {
   forward(roiFeats: tf.Tensor4D): tf.Tensor4D {
     const [, h, w, c] = roiFeats.shape;
     if (h !== this.roiFeatSize || w !== this.roiFeatSize || c !== this.inChannels) {
-      throw new ShapeError(
-        `FCNMaskHead: expected RoI features [R, ${this.roiFeatSize}, ${this.roiFeatSize}, ${this.inChannels}], got ${formatShape(roiFeats.shape)}`,
-      );
+      throw new ShapeError(`FCNMaskHead: expected RoI features [R, ${this.roiFeatSize}, ${this.roiFeatSize}, ${this.inChannels}], got ${formatShape(roiFeats.shape)}`);
     }
     return tf.tidy(() => {
       let x = roiFeats;
@@ -129,7 +127,10 @@ export class FCNMaskHead extends Module {
         throw new ShapeError(`FCNMaskHead.loss: predictions ${formatShape(x.shape)} but targets ${formatShape(targets.shape)}`);
       }
       // max(x, 0) − x·t + log(1 + exp(−|x|)), the stable form of PyTorch's binary_cross_entropy_with_logits
-      const bce = tf.relu(x).sub(x.mul(targets)).add(tf.log1p(tf.exp(tf.abs(x).neg())));
+      const bce = tf
+        .relu(x)
+        .sub(x.mul(targets))
+        .add(tf.log1p(tf.exp(tf.abs(x).neg())));
       return bce.mean().mul(this.lossWeight) as tf.Scalar;
     });
   }
@@ -143,13 +144,7 @@ export class FCNMaskHead extends Module {
    * @param outShape `[h, w]` of the output frame.
    * @param threshold binary threshold (mmdet's `mask_thr_binary`, 0.5).
    */
-  async predictMasks(
-    logits: tf.Tensor4D,
-    labels: Int32Array,
-    boxes: Float32Array,
-    outShape: readonly [number, number],
-    threshold: number,
-  ): Promise<BitmapMasks> {
+  async predictMasks(logits: tf.Tensor4D, labels: Int32Array, boxes: Float32Array, outShape: readonly [number, number], threshold: number): Promise<BitmapMasks> {
     const [h, w] = outShape;
     const d = labels.length;
     const binary = tf.tidy(() => pasteMasks(tf.sigmoid(this.selectClass(logits, labels)) as tf.Tensor3D, boxes, h, w).greaterEqual(threshold));

@@ -25,13 +25,7 @@ export interface MaskTargetOptions {
  * @param options the crop style (see {@link MaskTargetOptions}).
  * @returns `[P, size, size]` float targets, 0/1 when binarised (no gradient).
  */
-export function maskTargets(
-  proposals: Float32Array,
-  assignedGtInds: Int32Array,
-  masks: BitmapMasks,
-  size = 28,
-  options: MaskTargetOptions = {},
-): tf.Tensor3D {
+export function maskTargets(proposals: Float32Array, assignedGtInds: Int32Array, masks: BitmapMasks, size = 28, options: MaskTargetOptions = {}): tf.Tensor3D {
   const { aligned = true, binarize = true } = options;
   const p = assignedGtInds.length;
   if (proposals.length !== p * 4) throw new Error(`maskTargets: ${p} assigned gt indices but ${proposals.length / 4} proposals`);

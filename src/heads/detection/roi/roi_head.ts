@@ -69,22 +69,11 @@ export interface RoIHead extends Module {
    * @param samples `B` entries (`imgShape` for clipping; `scaleFactor` and `oriShape` for `rescale`).
    * @returns `B` predictions, scores descending.
    */
-  predict(
-    features: tf.Tensor4D[],
-    proposals: readonly ImageProposals[],
-    samples: readonly DataSample[],
-    options?: RoIPredictOptions,
-  ): Promise<InstancePrediction[]>;
+  predict(features: tf.Tensor4D[], proposals: readonly ImageProposals[], samples: readonly DataSample[], options?: RoIPredictOptions): Promise<InstancePrediction[]>;
 }
 
 /** Whether a built head is a {@link RoIHead} (checked by its declared members, not its class). */
 export function isRoIHead(head: Module): head is RoIHead {
   const h = head as unknown as Partial<RoIHead>;
-  return (
-    h.headKind === 'roi' &&
-    typeof h.numClasses === 'number' &&
-    typeof h.withMask === 'boolean' &&
-    typeof h.loss === 'function' &&
-    typeof h.predict === 'function'
-  );
+  return h.headKind === 'roi' && typeof h.numClasses === 'number' && typeof h.withMask === 'boolean' && typeof h.loss === 'function' && typeof h.predict === 'function';
 }

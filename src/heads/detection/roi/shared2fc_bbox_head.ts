@@ -110,9 +110,7 @@ export class Shared2FCBBoxHead extends Module {
   forward(roiFeats: tf.Tensor4D): BBoxHeadOutputs {
     const [r, h, w, c] = roiFeats.shape;
     if (h !== this.roiFeatSize || w !== this.roiFeatSize || c !== this.inChannels) {
-      throw new ShapeError(
-        `Shared2FCBBoxHead: expected RoI features [R, ${this.roiFeatSize}, ${this.roiFeatSize}, ${this.inChannels}], got ${formatShape(roiFeats.shape)}`,
-      );
+      throw new ShapeError(`Shared2FCBBoxHead: expected RoI features [R, ${this.roiFeatSize}, ${this.roiFeatSize}, ${this.inChannels}], got ${formatShape(roiFeats.shape)}`);
     }
     return tf.tidy(() => {
       let x: tf.Tensor = roiFeats.transpose([0, 3, 1, 2]).reshape([r, c * h * w]); // [R, C·S·S] in PyTorch's flatten order

@@ -73,9 +73,7 @@ export class SingleRoIExtractor {
       const w = f32(rois[r * 5 + 3] - rois[r * 5 + 1]);
       const h = f32(rois[r * 5 + 4] - rois[r * 5 + 2]);
       const scale = f32(Math.sqrt(f32(w * h)));
-      const lvl = torchvision
-        ? Math.floor(f32(f32(4 + f32(Math.log2(f32(scale / 224)))) + f32(1e-6))) - kMin
-        : Math.floor(f32(Math.log2(f32(f32(scale / finest) + f32(1e-6)))));
+      const lvl = torchvision ? Math.floor(f32(f32(4 + f32(Math.log2(f32(scale / 224)))) + f32(1e-6))) - kMin : Math.floor(f32(Math.log2(f32(f32(scale / finest) + f32(1e-6)))));
       levels[r] = Number.isNaN(lvl) ? 0 : Math.min(Math.max(lvl, 0), numLevels - 1);
     }
     return levels;
@@ -93,8 +91,7 @@ export class SingleRoIExtractor {
     if (feats.length < numLevels) {
       throw new Error(`SingleRoIExtractor: ${feats.length} feature levels given, featmapStrides expects ${numLevels}`);
     }
-    const align = (f: tf.Tensor4D, r: tf.Tensor2D, stride: number): tf.Tensor4D =>
-      roiAlign(f, r, { outputSize, spatialScale: 1 / stride, samplingRatio, aligned });
+    const align = (f: tf.Tensor4D, r: tf.Tensor2D, stride: number): tf.Tensor4D => roiAlign(f, r, { outputSize, spatialScale: 1 / stride, samplingRatio, aligned });
     if (numLevels === 1) return align(feats[0], rois, featmapStrides[0]);
     const data = rois.dataSync();
     const levels = this.mapRoiLevels(data, numLevels);

@@ -243,12 +243,7 @@ export class StandardRoIHead extends Module implements RoIHead {
    * The box branch of {@link predict}: detections per image in the input frame, or divided by
    * each sample's `scaleFactor` with `rescale`.
    */
-  async predictBBoxes(
-    features: readonly tf.Tensor4D[],
-    proposals: readonly ImageProposals[],
-    samples: readonly DataSample[],
-    rescale: boolean,
-  ): Promise<RoIDetections[]> {
+  async predictBBoxes(features: readonly tf.Tensor4D[], proposals: readonly ImageProposals[], samples: readonly DataSample[], rescale: boolean): Promise<RoIDetections[]> {
     if (proposals.length !== samples.length) throw new Error(`StandardRoIHead: ${proposals.length} proposal sets for ${samples.length} samples`);
     const counts = proposals.map((p) => p.bboxes.length / 4);
     const rois = boxesToRois(proposals.map((p) => p.bboxes));
@@ -283,12 +278,7 @@ export class StandardRoIHead extends Module implements RoIHead {
     });
   }
 
-  async predict(
-    features: tf.Tensor4D[],
-    proposals: readonly ImageProposals[],
-    samples: readonly DataSample[],
-    options: RoIPredictOptions = {},
-  ): Promise<InstancePrediction[]> {
+  async predict(features: tf.Tensor4D[], proposals: readonly ImageProposals[], samples: readonly DataSample[], options: RoIPredictOptions = {}): Promise<InstancePrediction[]> {
     const rescale = options.rescale ?? true;
     // With a mask branch the boxes stay in the input frame until the masks are predicted (as mmdet).
     const dets = await this.predictBBoxes(features, proposals, samples, rescale && !this.withMask);
@@ -388,9 +378,7 @@ function buildExtractor(cfg: RoIExtractorCfg, inputs: readonly FeatureSpec[], pa
   }
   inputs.slice(0, n).forEach((spec, i) => {
     if (spec.stride !== cfg.featmapStrides[i]) {
-      throw new ConfigError(
-        `${path}.featmapStrides: [${cfg.featmapStrides.join(', ')}] do not match the inputs (${inputs.map((s) => `${s.name} stride ${s.stride}`).join(', ')})`,
-      );
+      throw new ConfigError(`${path}.featmapStrides: [${cfg.featmapStrides.join(', ')}] do not match the inputs (${inputs.map((s) => `${s.name} stride ${s.stride}`).join(', ')})`);
     }
     if (spec.channels !== cfg.outChannels) {
       throw new ConfigError(`${path}.outChannels: ${cfg.outChannels}, but input ${spec.name} has ${spec.channels} channels`);

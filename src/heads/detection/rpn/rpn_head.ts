@@ -40,26 +40,9 @@ import { MaxIoUAssigner, RPN_ASSIGNER_OPTIONS } from '../../../models/task_modul
 import { RandomSampler, RPN_SAMPLER_OPTIONS } from '../../../models/task_modules/samplers/random_sampler.js';
 import { BCEWithLogitsLoss } from '../../../losses/bce_with_logits.js';
 import { L1Loss, SmoothL1Loss } from '../../../losses/smooth_l1_loss.js';
-import {
-  buildLossOf,
-  concatArrays,
-  featmapSizes,
-  flattenLevels,
-  gtOf,
-  initHeadConv,
-  sharedHeadInputs,
-  withConfigPath,
-} from '../dense_head.js';
+import { buildLossOf, concatArrays, featmapSizes, flattenLevels, gtOf, initHeadConv, sharedHeadInputs, withConfigPath } from '../dense_head.js';
 import { buildAnchorGenerator, type AnchorGeneratorCfg, type DeltaCoderCfg } from '../retina_head.js';
-import {
-  MMDET_RPN_TEST_CFG,
-  MMDET_RPN_TRAIN_PROPOSAL_CFG,
-  generateProposals,
-  type ProposalCfg,
-  type ProposalLevel,
-  type ProposalStyle,
-  type Proposals,
-} from './rpn_proposals.js';
+import { MMDET_RPN_TEST_CFG, MMDET_RPN_TRAIN_PROPOSAL_CFG, generateProposals, type ProposalCfg, type ProposalLevel, type ProposalStyle, type Proposals } from './rpn_proposals.js';
 import type { ProposalHead, RPNOutputs } from './proposal_head.js';
 
 export type { RPNOutputs } from './proposal_head.js';
@@ -281,18 +264,14 @@ export class RPNHead extends Module implements ProposalHead {
     for (let j = 0; j < n; j++) {
       // torchvision trains every anchor of the padded batch; mmdet only those on cells of the image's padded shape.
       if (this.style === 'mmdet' && valid[j] !== 1) continue;
-      if (
-        border >= 0 &&
-        !(anchors[4 * j] >= -border && anchors[4 * j + 1] >= -border && anchors[4 * j + 2] < iw + border && anchors[4 * j + 3] < ih + border)
-      ) {
+      if (border >= 0 && !(anchors[4 * j] >= -border && anchors[4 * j + 1] >= -border && anchors[4 * j + 2] < iw + border && anchors[4 * j + 3] < ih + border)) {
         continue;
       }
       inside.push(j);
     }
     if (inside.length === 0) {
       throw new Error(
-        `RPNHead: no valid anchor inside the image ${s.imgPath || `#${b}`} (imgShape ${s.imgShape.join('x')}); ` +
-          'check the image size and anchor sizes, or set trainCfg.allowedBorder to -1',
+        `RPNHead: no valid anchor inside the image ${s.imgPath || `#${b}`} (imgShape ${s.imgShape.join('x')}); ` + 'check the image size and anchor sizes, or set trainCfg.allowedBorder to -1',
       );
     }
     return inside;
@@ -419,8 +398,8 @@ const PROPOSAL_SCHEMA = (defaults: ProposalCfg): OptionsSchema<ProposalCfg> => (
     nmsPre: 'anchors kept per level before NMS (<= 0: all)',
     maxPerImg: 'proposals kept per image after NMS',
     nms: "{type: 'nms', iouThreshold}",
-    minBboxSize: "smallest box side kept (mmdet: > it, torchvision: >= it)",
-    scoreThr: "torchvision style only: drop proposals with probability below it",
+    minBboxSize: 'smallest box side kept (mmdet: > it, torchvision: >= it)',
+    scoreThr: 'torchvision style only: drop proposals with probability below it',
   },
 });
 
@@ -523,10 +502,7 @@ export const rpnHeadSpec: ComponentSpec<RPNHeadOptions, RPNHead, HeadContext> = 
           matchLowQuality: assigner.matchLowQuality,
           lowQualityRule: assigner.lowQualityRule,
         }),
-        sampler: new RandomSampler(
-          { num: sampler.num, posFraction: sampler.posFraction, negPosUb: sampler.negPosUb, addGtAsProposals: sampler.addGtAsProposals },
-          globalRng(),
-        ),
+        sampler: new RandomSampler({ num: sampler.num, posFraction: sampler.posFraction, negPosUb: sampler.negPosUb, addGtAsProposals: sampler.addGtAsProposals }, globalRng()),
         allowedBorder: options.trainCfg.allowedBorder,
         posWeight: options.trainCfg.posWeight,
         proposalCfg: checkProposalCfg(options.proposalCfg, `${path}.proposalCfg`),
@@ -541,4 +517,3 @@ function quad(v: number[], path: string): [number, number, number, number] {
   if (v.length !== 4 || v.some((x) => typeof x !== 'number')) throw new ConfigError(`${path}: expected 4 numbers`);
   return [v[0], v[1], v[2], v[3]];
 }
-

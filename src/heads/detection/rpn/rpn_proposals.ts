@@ -124,13 +124,7 @@ function sigmoid(x: number): number {
  * @param style whose rules (see the file header).
  * @param coder mmdet's coder (style 'mmdet'); unused for 'torchvision'.
  */
-export function generateProposals(
-  levels: readonly ProposalLevel[],
-  imgShape: readonly [number, number],
-  cfg: ProposalCfg,
-  style: ProposalStyle,
-  coder: DeltaXYWHBBoxCoder | null,
-): Proposals {
+export function generateProposals(levels: readonly ProposalLevel[], imgShape: readonly [number, number], cfg: ProposalCfg, style: ProposalStyle, coder: DeltaXYWHBBoxCoder | null): Proposals {
   const selAnchors: number[] = [];
   const selDeltas: number[] = [];
   const selScores: number[] = [];

@@ -68,16 +68,10 @@ export interface FcosTargets {
  * @param gt boxes `[G·4]` x1,y1,x2,y2 and labels `[G]`.
  * @param options `numClasses` and overrides of {@link FCOS_TARGET_DEFAULTS}.
  */
-export function fcosTargets(
-  points: readonly Float32Array[],
-  gt: InstanceTargets,
-  options: Partial<FcosTargetOptions> & Pick<FcosTargetOptions, 'numClasses'>,
-): FcosTargets {
+export function fcosTargets(points: readonly Float32Array[], gt: InstanceTargets, options: Partial<FcosTargetOptions> & Pick<FcosTargetOptions, 'numClasses'>): FcosTargets {
   const o: FcosTargetOptions = { ...FCOS_TARGET_DEFAULTS, ...options };
   if (points.length !== o.strides.length || points.length !== o.regressRanges.length) {
-    throw new RangeError(
-      `fcosTargets: ${points.length} point levels, ${o.strides.length} strides, ${o.regressRanges.length} regress ranges`,
-    );
+    throw new RangeError(`fcosTargets: ${points.length} point levels, ${o.strides.length} strides, ${o.regressRanges.length} regress ranges`);
   }
   const numGts = gt.bboxes.length / 4;
   if (gt.labels.length !== numGts) throw new RangeError(`fcosTargets: ${numGts} gt boxes but ${gt.labels.length} labels`);

@@ -74,12 +74,7 @@ export class DeltaXYWHBBoxCoder {
       const gy = f32(f32(gts[i + 1] + gts[i + 3]) * 0.5);
       const gw = f32(gts[i + 2] - gts[i]);
       const gh = f32(gts[i + 3] - gts[i + 1]);
-      const d = [
-        f32(f32(gx - px) / pw),
-        f32(f32(gy - py) / ph),
-        f32(Math.log(f32(gw / pw))),
-        f32(Math.log(f32(gh / ph))),
-      ];
+      const d = [f32(f32(gx - px) / pw), f32(f32(gy - py) / ph), f32(Math.log(f32(gw / pw))), f32(Math.log(f32(gh / ph)))];
       for (let c = 0; c < 4; c++) out[i + c] = f32(d[c] - means[c]) / stds[c];
     }
     return out;
@@ -93,17 +88,10 @@ export class DeltaXYWHBBoxCoder {
    * @param whRatioClip bound of |dw|, |dh| as `|log(whRatioClip)|`. Default 16/1000.
    * @returns `[N, 4·C]` x1,y1,x2,y2 (a new tensor; the inputs are not disposed).
    */
-  decode(
-    priors: tf.Tensor2D,
-    deltas: tf.Tensor2D,
-    maxShape: readonly [number, number] | null = null,
-    whRatioClip = DEFAULT_WH_RATIO_CLIP,
-  ): tf.Tensor2D {
+  decode(priors: tf.Tensor2D, deltas: tf.Tensor2D, maxShape: readonly [number, number] | null = null, whRatioClip = DEFAULT_WH_RATIO_CLIP): tf.Tensor2D {
     const [n, cols] = deltas.shape;
     if (priors.shape[0] !== n || priors.shape[1] !== 4 || cols % 4 !== 0) {
-      throw new ShapeError(
-        `DeltaXYWHBBoxCoder.decode: priors ${formatShape(priors.shape)} and deltas ${formatShape(deltas.shape)}`,
-      );
+      throw new ShapeError(`DeltaXYWHBBoxCoder.decode: priors ${formatShape(priors.shape)} and deltas ${formatShape(deltas.shape)}`);
     }
     const { targetMeans, targetStds, clipBorder, addCtrClamp, ctrClamp } = this.options;
     const numClasses = cols / 4;
@@ -111,7 +99,10 @@ export class DeltaXYWHBBoxCoder {
     return tf.tidy(() => {
       const d = deltas.reshape([-1, 4]).mul(tf.tensor1d(targetStds)).add(tf.tensor1d(targetMeans));
       const rois = numClasses === 1 ? priors : priors.tile([1, numClasses]).reshape([-1, 4]);
-      const pxy = rois.slice([0, 0], [-1, 2]).add(rois.slice([0, 2], [-1, 2])).mul(0.5);
+      const pxy = rois
+        .slice([0, 0], [-1, 2])
+        .add(rois.slice([0, 2], [-1, 2]))
+        .mul(0.5);
       const pwh = rois.slice([0, 2], [-1, 2]).sub(rois.slice([0, 0], [-1, 2]));
       let dxyWh: tf.Tensor = pwh.mul(d.slice([0, 0], [-1, 2]));
       let dwh: tf.Tensor = d.slice([0, 2], [-1, 2]);
@@ -139,17 +130,10 @@ export class DeltaXYWHBBoxCoder {
    * @param deltas `[N·4]` (one box per prior).
    * @returns `[N·4]` x1,y1,x2,y2.
    */
-  decodeHost(
-    priors: Float32Array,
-    deltas: Float32Array,
-    maxShape: readonly [number, number] | null = null,
-    whRatioClip = DEFAULT_WH_RATIO_CLIP,
-  ): Float32Array {
+  decodeHost(priors: Float32Array, deltas: Float32Array, maxShape: readonly [number, number] | null = null, whRatioClip = DEFAULT_WH_RATIO_CLIP): Float32Array {
     const n = priors.length / 4;
     if (n === 0) return new Float32Array(0);
-    const boxes = tf.tidy(() =>
-      this.decode(tf.tensor2d(priors, [n, 4]), tf.tensor2d(deltas, [n, deltas.length / n]), maxShape, whRatioClip),
-    );
+    const boxes = tf.tidy(() => this.decode(tf.tensor2d(priors, [n, 4]), tf.tensor2d(deltas, [n, deltas.length / n]), maxShape, whRatioClip));
     const out = Float32Array.from(boxes.dataSync());
     boxes.dispose();
     return out;

@@ -33,9 +33,7 @@ export class DistancePointBBoxCoder {
   decode(points: tf.Tensor2D, distances: tf.Tensor2D, maxShape: readonly [number, number] | null = null): tf.Tensor2D {
     const n = points.shape[0];
     if (points.shape[1] !== 2 || distances.shape[0] !== n || distances.shape[1] !== 4) {
-      throw new ShapeError(
-        `DistancePointBBoxCoder.decode: points ${formatShape(points.shape)} and distances ${formatShape(distances.shape)}`,
-      );
+      throw new ShapeError(`DistancePointBBoxCoder.decode: points ${formatShape(points.shape)} and distances ${formatShape(distances.shape)}`);
     }
     if (n === 0) return tf.zeros([0, 4]);
     return tf.tidy(() => {

@@ -55,7 +55,10 @@ export class RandomSampler {
    * @param options the sampler settings (see {@link RPN_SAMPLER_OPTIONS}, {@link RCNN_SAMPLER_OPTIONS}).
    * @param rng the random stream (seeded by the caller, e.g. from the runner's seed).
    */
-  constructor(options: RandomSamplerOptions, private readonly rng: Rng) {
+  constructor(
+    options: RandomSamplerOptions,
+    private readonly rng: Rng,
+  ) {
     if (!(Number.isInteger(options.num) && options.num > 0)) throw new RangeError(`RandomSampler: num must be a positive integer, got ${options.num}`);
     if (!(options.posFraction >= 0 && options.posFraction <= 1)) {
       throw new RangeError(`RandomSampler: posFraction must be in [0, 1], got ${options.posFraction}`);
