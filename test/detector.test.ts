@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { tf } from '../src/core/tf.js';
 import '../src/registry/builtins.js';
-import { HEADS, METRICS, MODELS } from '../src/registry/registries.js';
+import { HEADS, LOSSES, METRICS, MODELS } from '../src/registry/registries.js';
+import type { DetectionLoss, DetectionLossKind } from '../src/losses/loss.js';
+import { weightReduceLoss, type LossCallOptions } from '../src/losses/weight_reduce_loss.js';
 import type { FeatureSpec } from '../src/backbones/backbone.js';
 import type { Module } from '../src/nn/module.js';
 import type { ComponentConfig } from '../src/registry/options.js';
@@ -40,6 +42,14 @@ const SWIN_TV = new URL('./fixtures/swin/swin_small_tv.pth', import.meta.url).pa
 
 const STRIDES = [8, 16, 32, 64, 128];
 const INPUTS: FeatureSpec[] = STRIDES.map((stride) => ({ name: `p${Math.log2(stride)}`, channels: 8, stride }));
+
+/** A detection loss defined here: twice mmdet's L1 (mean over elements, or over avgFactor). */
+class DoubledL1TestLoss implements DetectionLoss {
+  readonly detectionKinds: readonly DetectionLossKind[] = ['box-deltas'];
+  forward(pred: tf.Tensor, target: tf.Tensor, call: LossCallOptions = {}): tf.Tensor {
+    return tf.tidy(() => weightReduceLoss(pred.sub(target).abs(), call.weight ?? null, 'mean', call.avgFactor ?? null).mul(2));
+  }
+}
 const SMALL_RANGES = [
   [-1, 16],
   [16, 32],
@@ -138,6 +148,30 @@ describe.each(TEST_BACKENDS)('RetinaHead and FCOSHead match mmdet 3.x on %s', (b
       head.dispose();
     });
   }
+
+  it("a user's detection loss plugs into RetinaHead by config (declared kind, not class); a loss of another kind is refused", () => {
+    const c = 'retina';
+    if (!LOSSES.has('DoubledL1TestLoss')) {
+      LOSSES.register({ name: 'DoubledL1TestLoss', description: 'test loss: 2 x mmdet L1', defaults: {}, build: () => new DoubledL1TestLoss() });
+    }
+    const head = HEADS.build(
+      { type: 'RetinaHead', numClasses: 3, featChannels: 16, stackedConvs: 2, normCfg: null, anchorGenerator: { strides: STRIDES }, lossBbox: { type: 'DoubledL1TestLoss' } },
+      { inputs: INPUTS, numClasses: null },
+      'head',
+    ) as RetinaHead;
+    loadCase(head, fx, c);
+    const losses = head.loss(feats, fixtureSamples(fx));
+    expectLoss(losses.loss_bbox, 2 * scalarOf(fx, `${c}.loss.loss_bbox`), 'user loss_bbox');
+    expectLoss(losses.loss_cls, scalarOf(fx, `${c}.loss.loss_cls`), 'loss_cls');
+    tf.dispose(Object.values(losses));
+    head.dispose();
+    expect(() => HEADS.build({ type: 'RetinaHead', numClasses: 3, lossBbox: { type: 'FocalLoss' } }, { inputs: INPUTS, numClasses: null }, 'model.bboxHead')).toThrow(
+      /model\.bboxHead\.lossBbox: RetinaHead\.lossBbox needs a loss computing 'box-deltas'; FocalLoss computes 'sigmoid-labels'/,
+    );
+    expect(() => HEADS.build({ type: 'RetinaHead', numClasses: 3, lossCls: { type: 'DiceLoss' } }, { inputs: INPUTS, numClasses: null }, 'model.bboxHead')).toThrow(
+      /model\.bboxHead\.lossCls: RetinaHead\.lossCls needs a detection loss .* computing 'sigmoid-labels'; DiceLoss is not one/,
+    );
+  });
 
   for (const [c, extra] of [
     ['fcos', {}],

@@ -3,6 +3,7 @@
  * (what mmdet's `CrossEntropyLoss(use_sigmoid=True)` computes, e.g. FCOS's
  * centerness loss).
  */
+import type { DetectionLoss, DetectionLossKind } from './loss.js';
 import { tf } from '../core/tf.js';
 import { RANGES } from '../registry/options.js';
 import type { ComponentSpec } from '../registry/registry.js';
@@ -64,7 +65,10 @@ export interface BCEWithLogitsLossOptions {
  * `CrossEntropyLoss(use_sigmoid=True)` (the RPN's objectness loss, one logit per anchor) and
  * torchvision's `F.binary_cross_entropy_with_logits` (mean) on the sampled anchors.
  */
-export class BCEWithLogitsLoss {
+export class BCEWithLogitsLoss implements DetectionLoss {
+  /** What it computes (see DetectionLossKind). */
+  readonly detectionKinds: readonly DetectionLossKind[] = ['binary-logits'];
+
   constructor(readonly options: BCEWithLogitsLossOptions) {}
 
   /**

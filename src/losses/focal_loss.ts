@@ -6,6 +6,7 @@
  *   `p_t = p·t + (1 − p)(1 − t)`, `α_t = α·t + (1 − α)(1 − t)`;
  * and mmdet's `FocalLoss` module (mmdet/models/losses/focal_loss.py, 3.x).
  */
+import type { DetectionLoss, DetectionLossKind } from './loss.js';
 import { tf } from '../core/tf.js';
 import { ConfigError, ShapeError, formatShape } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
@@ -94,7 +95,10 @@ export interface FocalLossOptions {
 }
 
 /** mmdet's `FocalLoss` (sigmoid), with per-prior weights and `avgFactor`. */
-export class FocalLoss {
+export class FocalLoss implements DetectionLoss {
+  /** What it computes (see DetectionLossKind). */
+  readonly detectionKinds: readonly DetectionLossKind[] = ['sigmoid-labels'];
+
   /** @param options resolved options (see {@link focalLossSpec} for defaults). */
   constructor(readonly options: FocalLossOptions) {
     if (!options.useSigmoid) throw new ConfigError('FocalLoss: only useSigmoid = true is supported');

@@ -4,6 +4,7 @@
  * `bbox_overlaps(mode='giou', is_aligned=True)`, mmdet 3.x): the union and the
  * enclosing area are clamped to at least `eps`.
  */
+import type { DetectionLoss, DetectionLossKind } from './loss.js';
 import { tf } from '../core/tf.js';
 import type { ComponentSpec } from '../registry/registry.js';
 import { LOSS_REDUCTIONS, assertSameShape, checkReduction, weightReduceLoss, type LossCallOptions, type LossReduction } from './weight_reduce_loss.js';
@@ -63,7 +64,10 @@ export interface GIoULossOptions {
 }
 
 /** mmdet's `GIoULoss`. */
-export class GIoULoss {
+export class GIoULoss implements DetectionLoss {
+  /** What it computes (see DetectionLossKind). */
+  readonly detectionKinds: readonly DetectionLossKind[] = ['boxes-xyxy'];
+
   /** @param options resolved options (see {@link giouLossSpec}). */
   constructor(readonly options: GIoULossOptions) {
     checkReduction('GIoULoss', options.reduction);

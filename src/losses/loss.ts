@@ -4,6 +4,7 @@
  * user's — by what it declares, not by its class.
  */
 import type { tf } from '../core/tf.js';
+import type { LossCallOptions } from './weight_reduce_loss.js';
 import { ConfigError } from '../core/errors.js';
 
 /**
@@ -62,4 +63,45 @@ export function asLogitLoss(loss: Loss, target: LogitTarget, path: string, owner
     throw new ConfigError(`${path}: ${owner} needs a loss taking '${target}' targets; ${kind} takes ${candidate.targets.map((t) => `'${t}'`).join(', ')}`);
   }
   return loss as LogitLoss;
+}
+
+/**
+ * The detection-loss families, by what the loss computes from which tensors:
+ * - `'sigmoid-labels'`: class logits `[N, K]` and int32 labels `[N]` in `[0, K]` (`K` = background),
+ *   per-class sigmoid (FocalLoss);
+ * - `'binary-logits'`: logits `[N]` and float32 targets `[N]` in {0, 1} (BCEWithLogitsLoss, RPN objectness);
+ * - `'box-deltas'`: encoded box regressions `[P, 4]` against their targets `[P, 4]` (L1Loss, SmoothL1Loss);
+ * - `'boxes-xyxy'`: decoded boxes `[P, 4]` against target boxes `[P, 4]`, x1 y1 x2 y2 (GIoULoss).
+ */
+export type DetectionLossKind = 'sigmoid-labels' | 'binary-logits' | 'box-deltas' | 'boxes-xyxy';
+
+/**
+ * A loss a dense or RoI detection head calls: mmdet's loss call (`weight`, `avgFactor`,
+ * `reductionOverride`) on one of the {@link DetectionLossKind} forms it declares.
+ */
+export interface DetectionLoss extends Loss {
+  /** The forms {@link forward} computes. */
+  readonly detectionKinds: readonly DetectionLossKind[];
+  /**
+   * @param pred and @param target as the kind says.
+   * @returns a scalar (or element-wise with `reductionOverride: 'none'`).
+   */
+  forward(pred: tf.Tensor, target: tf.Tensor, call?: LossCallOptions): tf.Tensor;
+}
+
+/**
+ * Checks that a built loss is a {@link DetectionLoss} computing `kind`.
+ * @param owner the component asking (for the message), e.g. `'RetinaHead.lossCls'`.
+ * @throws ConfigError naming the config path, the loss and what it lacks.
+ */
+export function asDetectionLoss(loss: Loss, kind: DetectionLossKind, path: string, owner: string): DetectionLoss {
+  const kinds = (loss as Partial<DetectionLoss>).detectionKinds;
+  const name = (loss as object).constructor?.name ?? 'loss';
+  if (!Array.isArray(kinds)) {
+    throw new ConfigError(`${path}: ${owner} needs a detection loss ('detectionKinds' — the DetectionLoss interface) computing '${kind}'; ${name} is not one`);
+  }
+  if (!kinds.includes(kind)) {
+    throw new ConfigError(`${path}: ${owner} needs a loss computing '${kind}'; ${name} computes ${kinds.map((k) => `'${k}'`).join(', ')}`);
+  }
+  return loss as DetectionLoss;
 }

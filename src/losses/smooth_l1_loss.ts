@@ -6,6 +6,7 @@
  * RetinaNet in mmdet 3.x regresses its deltas with `L1Loss` (loss_weight 1);
  * `SmoothL1Loss`'s default beta is 1.0 (the old Detectron RetinaNet used 0.11 ≈ 1/9).
  */
+import type { DetectionLoss, DetectionLossKind } from './loss.js';
 import { tf } from '../core/tf.js';
 import { ConfigError } from '../core/errors.js';
 import type { ComponentSpec } from '../registry/registry.js';
@@ -74,7 +75,10 @@ function forwardReduced(elementwise: tf.Tensor, options: L1LossOptions, call: Lo
 }
 
 /** mmdet's `L1Loss`. */
-export class L1Loss {
+export class L1Loss implements DetectionLoss {
+  /** What it computes (see DetectionLossKind). */
+  readonly detectionKinds: readonly DetectionLossKind[] = ['box-deltas'];
+
   /** @param options resolved options (see {@link l1LossSpec}). */
   constructor(readonly options: L1LossOptions) {
     checkReduction('L1Loss', options.reduction);
@@ -92,7 +96,10 @@ export class L1Loss {
 }
 
 /** mmdet's `SmoothL1Loss`. */
-export class SmoothL1Loss {
+export class SmoothL1Loss implements DetectionLoss {
+  /** What it computes (see DetectionLossKind). */
+  readonly detectionKinds: readonly DetectionLossKind[] = ['box-deltas'];
+
   /** @param options resolved options (see {@link smoothL1LossSpec}). */
   constructor(readonly options: SmoothL1LossOptions) {
     if (!(options.beta > 0)) throw new ConfigError(`SmoothL1Loss: beta must be > 0, got ${options.beta}`);

@@ -11,6 +11,7 @@ import { Conv2d } from '../../nn/layers/conv2d.js';
 import { initConv } from '../../nn/layers/conv_module.js';
 import type { ComponentConfig, OptionsSchema } from '../../registry/options.js';
 import { LOSSES } from '../../registry/registries.js';
+import { asDetectionLoss, asLogitLoss, type DetectionLoss, type DetectionLossKind, type LogitLoss, type LogitTarget, type Loss } from '../../losses/loss.js';
 import type { LossDict } from '../../structures/loss_dict.js';
 import type { DataSample, InstanceTargets } from '../../structures/data_sample.js';
 import type { DetPrediction } from '../../structures/prediction.js';
@@ -198,13 +199,14 @@ export function resolveStrides(configured: number[] | null, inputs: readonly Fea
   return configured;
 }
 
-/** Builds a loss from the losses registry and checks its class. */
-export function buildLossOf<T>(config: ComponentConfig, path: string, accepted: ReadonlyArray<new (...args: never[]) => T>, owner: string): T {
-  const loss = LOSSES.build(config, {}, path);
-  if (!accepted.some((cls) => loss instanceof cls)) {
-    throw new ConfigError(`${path}: ${owner} supports ${accepted.map((c) => c.name).join(' | ')}, got '${String(config.type)}'`);
-  }
-  return loss as T;
+/** Builds a loss from the losses registry and checks that it is a {@link DetectionLoss} computing `kind` (any registered loss that declares it fits). */
+export function buildDetectionLoss(config: ComponentConfig, path: string, kind: DetectionLossKind, owner: string): DetectionLoss {
+  return asDetectionLoss(LOSSES.build(config, {}, path) as Loss, kind, path, owner);
+}
+
+/** Builds a loss from the losses registry and checks that it is a {@link LogitLoss} taking `target` forms. */
+export function buildLogitLoss(config: ComponentConfig, path: string, target: LogitTarget, owner: string): LogitLoss {
+  return asLogitLoss(LOSSES.build(config, {}, path) as Loss, target, path, owner);
 }
 
 /** Re-throws constructor errors of building blocks as ConfigErrors naming `path`. */

@@ -6,6 +6,7 @@
  * Targets are computed on the host by `fcosTargets` (src/models/task_modules/assigners); the
  * three losses run over all levels and images at once.
  */
+import type { DetectionLoss } from '../../losses/loss.js';
 import { tf } from '../../core/tf.js';
 import { ConfigError } from '../../core/errors.js';
 import type { FeatureSpec } from '../../backbones/backbone.js';
@@ -30,7 +31,7 @@ import {
   DENSE_TEST_CFG_SCHEMA,
   DenseHead,
   biasInitWithProb,
-  buildLossOf,
+  buildDetectionLoss,
   checkTestCfg,
   featmapSizes,
   flattenLevels,
@@ -122,8 +123,8 @@ export interface FCOSHeadInit {
   centernessOnReg: boolean;
   convBias: boolean;
   normCfg: NormCfg | null;
-  lossCls: FocalLoss;
-  lossBbox: GIoULoss;
+  lossCls: DetectionLoss;
+  lossBbox: DetectionLoss;
   centernessLossWeight: number;
   bboxCoder: DistancePointBBoxCoder;
   testCfg: DenseTestCfg;
@@ -163,8 +164,8 @@ export class FCOSHead extends DenseHead {
   readonly strides: number[];
   readonly pointGenerator: MlvlPointGenerator;
   readonly bboxCoder: DistancePointBBoxCoder;
-  readonly lossCls: FocalLoss;
-  readonly lossBbox: GIoULoss;
+  readonly lossCls: DetectionLoss;
+  readonly lossBbox: DetectionLoss;
   private readonly init: FCOSHeadInit;
   private pointCache: { key: string; levels: Float32Array[] } | null = null;
 
@@ -463,8 +464,8 @@ export const fcosHeadSpec: ComponentSpec<FCOSHeadOptions, FCOSHead, HeadContext>
           centernessOnReg: options.centernessOnReg,
           convBias,
           normCfg,
-          lossCls: buildLossOf<FocalLoss>(options.lossCls, `${path}.lossCls`, [FocalLoss], 'FCOSHead.lossCls'),
-          lossBbox: buildLossOf<GIoULoss>(options.lossBbox, `${path}.lossBbox`, [GIoULoss], 'FCOSHead.lossBbox'),
+          lossCls: buildDetectionLoss(options.lossCls, `${path}.lossCls`, 'sigmoid-labels', 'FCOSHead.lossCls'),
+          lossBbox: buildDetectionLoss(options.lossBbox, `${path}.lossBbox`, 'boxes-xyxy', 'FCOSHead.lossBbox'),
           centernessLossWeight: ce.lossWeight,
           bboxCoder: new DistancePointBBoxCoder({ clipBorder: options.bboxCoder.clipBorder }),
           testCfg: checkTestCfg(options.testCfg, `${path}.testCfg`),

@@ -8,6 +8,7 @@
  * src/models/task_modules (AnchorGenerator, MaxIoUAssigner, DeltaXYWHBBoxCoder);
  * the losses are one op chain over all levels and images at once.
  */
+import type { DetectionLoss } from '../../losses/loss.js';
 import { tf } from '../../core/tf.js';
 import { ConfigError } from '../../core/errors.js';
 import type { FeatureSpec } from '../../backbones/backbone.js';
@@ -31,7 +32,7 @@ import {
   DENSE_TEST_CFG_SCHEMA,
   DenseHead,
   biasInitWithProb,
-  buildLossOf,
+  buildDetectionLoss,
   checkTestCfg,
   featmapSizes,
   flattenLevels,
@@ -181,8 +182,8 @@ export interface RetinaHeadInit {
   normCfg: NormCfg | null;
   anchorGenerator: AnchorGenerator;
   bboxCoder: DeltaXYWHBBoxCoder;
-  lossCls: FocalLoss;
-  lossBbox: L1Loss | SmoothL1Loss;
+  lossCls: DetectionLoss;
+  lossBbox: DetectionLoss;
   assigner: MaxIoUAssigner;
   allowedBorder: number;
   posWeight: number;
@@ -229,8 +230,8 @@ export class RetinaHead extends DenseHead {
   readonly retinaReg: Conv2d;
   readonly anchorGenerator: AnchorGenerator;
   readonly bboxCoder: DeltaXYWHBBoxCoder;
-  readonly lossCls: FocalLoss;
-  readonly lossBbox: L1Loss | SmoothL1Loss;
+  readonly lossCls: DetectionLoss;
+  readonly lossBbox: DetectionLoss;
   readonly assigner: MaxIoUAssigner;
   /** Base anchors per location (A). */
   readonly numBasePriors: number;
@@ -514,8 +515,8 @@ export const retinaHeadSpec: ComponentSpec<RetinaHeadOptions, RetinaHead, HeadCo
             addCtrClamp: coderCfg.addCtrClamp,
             ctrClamp: coderCfg.ctrClamp,
           }),
-          lossCls: buildLossOf<FocalLoss>(options.lossCls, `${path}.lossCls`, [FocalLoss], 'RetinaHead.lossCls'),
-          lossBbox: buildLossOf<L1Loss | SmoothL1Loss>(options.lossBbox, `${path}.lossBbox`, [L1Loss, SmoothL1Loss], 'RetinaHead.lossBbox'),
+          lossCls: buildDetectionLoss(options.lossCls, `${path}.lossCls`, 'sigmoid-labels', 'RetinaHead.lossCls'),
+          lossBbox: buildDetectionLoss(options.lossBbox, `${path}.lossBbox`, 'box-deltas', 'RetinaHead.lossBbox'),
           assigner: new MaxIoUAssigner({
             posIouThr: assigner.posIouThr,
             negIouThr: Array.isArray(negIouThr) ? [negIouThr[0], negIouThr[1]] : negIouThr,

@@ -16,12 +16,11 @@ import { normal, xavierUniform, zeros } from '../../../nn/init.js';
 import type { ComponentConfig } from '../../../registry/options.js';
 import type { ComponentSpec } from '../../../registry/registry.js';
 import type { HeadContext } from '../../../registry/registries.js';
-import { CrossEntropyLoss } from '../../../losses/cross_entropy_loss.js';
-import { L1Loss, SmoothL1Loss } from '../../../losses/smooth_l1_loss.js';
+import type { DetectionLoss, LogitLoss } from '../../../losses/loss.js';
 import { DeltaXYWHBBoxCoder, type Quad } from '../../../models/task_modules/coders/delta_xywh_coder.js';
 import type { SamplingResult } from '../../../models/task_modules/samplers/random_sampler.js';
 import { resolveHeadNumClasses } from '../../num_classes.js';
-import { buildLossOf, withConfigPath } from '../dense_head.js';
+import { buildDetectionLoss, buildLogitLoss, withConfigPath } from '../dense_head.js';
 
 /** mmdet's R-CNN box coder: means 0, stds (0.1, 0.1, 0.2, 0.2) (= torchvision's weights 10, 10, 5, 5). */
 export const RCNN_CODER_OPTIONS = {
@@ -63,8 +62,8 @@ export interface Shared2FCBBoxHeadInit {
   /** One box for all classes instead of one per class. Default false. */
   regClassAgnostic: boolean;
   bboxCoder: DeltaXYWHBBoxCoder;
-  lossCls: CrossEntropyLoss;
-  lossBbox: L1Loss | SmoothL1Loss;
+  lossCls: LogitLoss;
+  lossBbox: DetectionLoss;
 }
 
 /** The two-fc box head. State-dict names (mmdet): `shared_fcs.{0,1}.*`, `fc_cls.*`, `fc_reg.*`. */
@@ -77,8 +76,8 @@ export class Shared2FCBBoxHead extends Module {
   readonly fcCls: Linear;
   readonly fcReg: Linear;
   readonly bboxCoder: DeltaXYWHBBoxCoder;
-  readonly lossCls: CrossEntropyLoss;
-  readonly lossBbox: L1Loss | SmoothL1Loss;
+  readonly lossCls: LogitLoss;
+  readonly lossBbox: DetectionLoss;
 
   constructor(init: Shared2FCBBoxHeadInit) {
     super();
@@ -269,8 +268,8 @@ export const shared2FCBBoxHeadSpec: ComponentSpec<Shared2FCBBoxHeadOptions, Shar
             targetStds: quad(options.bboxCoder.targetStds, `${path}.bboxCoder.targetStds`),
             clipBorder: options.bboxCoder.clipBorder,
           }),
-          lossCls: buildLossOf<CrossEntropyLoss>(options.lossCls, `${path}.lossCls`, [CrossEntropyLoss], 'Shared2FCBBoxHead.lossCls'),
-          lossBbox: buildLossOf<L1Loss | SmoothL1Loss>(options.lossBbox, `${path}.lossBbox`, [L1Loss, SmoothL1Loss], 'Shared2FCBBoxHead.lossBbox'),
+          lossCls: buildLogitLoss(options.lossCls, `${path}.lossCls`, 'labels', 'Shared2FCBBoxHead.lossCls'),
+          lossBbox: buildDetectionLoss(options.lossBbox, `${path}.lossBbox`, 'box-deltas', 'Shared2FCBBoxHead.lossBbox'),
         }),
     );
   },

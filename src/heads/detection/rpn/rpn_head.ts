@@ -23,6 +23,7 @@
  * State-dict names (mmdet): `rpn_conv.*`, `rpn_cls.*`, `rpn_reg.*`; torchvision's `rpn.head.conv.0.0.*`,
  * `rpn.head.cls_logits.*`, `rpn.head.bbox_pred.*` convert to them (src/checkpoint/convert).
  */
+import type { DetectionLoss } from '../../../losses/loss.js';
 import { tf } from '../../../core/tf.js';
 import { ConfigError, ShapeError, formatShape } from '../../../core/errors.js';
 import { globalRng } from '../../../core/rng.js';
@@ -40,7 +41,7 @@ import { MaxIoUAssigner, RPN_ASSIGNER_OPTIONS } from '../../../models/task_modul
 import { RandomSampler, RPN_SAMPLER_OPTIONS } from '../../../models/task_modules/samplers/random_sampler.js';
 import { BCEWithLogitsLoss } from '../../../losses/bce_with_logits.js';
 import { L1Loss, SmoothL1Loss } from '../../../losses/smooth_l1_loss.js';
-import { buildLossOf, concatArrays, featmapSizes, flattenLevels, gtOf, initHeadConv, sharedHeadInputs, withConfigPath } from '../dense_head.js';
+import { buildDetectionLoss, concatArrays, featmapSizes, flattenLevels, gtOf, initHeadConv, sharedHeadInputs, withConfigPath } from '../dense_head.js';
 import { buildAnchorGenerator, type AnchorGeneratorCfg, type DeltaCoderCfg } from '../retina_head.js';
 import { MMDET_RPN_TEST_CFG, MMDET_RPN_TRAIN_PROPOSAL_CFG, generateProposals, type ProposalCfg, type ProposalLevel, type ProposalStyle, type Proposals } from './rpn_proposals.js';
 import type { ProposalHead, RPNOutputs } from './proposal_head.js';
@@ -112,8 +113,8 @@ export interface RPNHeadInit {
   featChannels: number;
   anchorGenerator: AnchorGenerator;
   bboxCoder: DeltaXYWHBBoxCoder;
-  lossCls: BCEWithLogitsLoss;
-  lossBbox: L1Loss | SmoothL1Loss;
+  lossCls: DetectionLoss;
+  lossBbox: DetectionLoss;
   assigner: MaxIoUAssigner;
   sampler: RandomSampler;
   allowedBorder: number;
@@ -133,8 +134,8 @@ export class RPNHead extends Module implements ProposalHead {
   readonly rpnReg: Conv2d;
   readonly anchorGenerator: AnchorGenerator;
   readonly bboxCoder: DeltaXYWHBBoxCoder;
-  readonly lossCls: BCEWithLogitsLoss;
-  readonly lossBbox: L1Loss | SmoothL1Loss;
+  readonly lossCls: DetectionLoss;
+  readonly lossBbox: DetectionLoss;
   readonly assigner: MaxIoUAssigner;
   readonly sampler: RandomSampler;
   readonly proposalCfg: ProposalCfg;
@@ -288,7 +289,7 @@ export class RPNHead extends Module implements ProposalHead {
         throw new ShapeError(`RPNHead: ${logits.shape[0]} anchors in the outputs but ${targets.labels.length} targets`);
       }
       const avgFactor = Math.max(targets.avgFactor, 1);
-      const lossCls = this.lossCls.forward(logits, tf.tensor1d(targets.labels), { weight: tf.tensor1d(targets.labelWeights), avgFactor });
+      const lossCls = this.lossCls.forward(logits, tf.tensor1d(targets.labels), { weight: tf.tensor1d(targets.labelWeights), avgFactor }) as tf.Scalar;
       const deltas = flattenLevels(outputs.reg, 4).reshape([-1, 4]) as tf.Tensor2D; // [B·N, 4]
       const p = targets.posInds.length;
       let lossBbox: tf.Scalar;
@@ -490,8 +491,8 @@ export const rpnHeadSpec: ComponentSpec<RPNHeadOptions, RPNHead, HeadContext> = 
           addCtrClamp: coderCfg.addCtrClamp,
           ctrClamp: coderCfg.ctrClamp,
         }),
-        lossCls: buildLossOf<BCEWithLogitsLoss>(options.lossCls, `${path}.lossCls`, [BCEWithLogitsLoss], 'RPNHead.lossCls'),
-        lossBbox: buildLossOf<L1Loss | SmoothL1Loss>(options.lossBbox, `${path}.lossBbox`, [L1Loss, SmoothL1Loss], 'RPNHead.lossBbox'),
+        lossCls: buildDetectionLoss(options.lossCls, `${path}.lossCls`, 'binary-logits', 'RPNHead.lossCls'),
+        lossBbox: buildDetectionLoss(options.lossBbox, `${path}.lossBbox`, 'box-deltas', 'RPNHead.lossBbox'),
         assigner: new MaxIoUAssigner({
           posIouThr: assigner.posIouThr,
           negIouThr: assigner.negIouThr,
