@@ -186,6 +186,18 @@ export function sharedHeadInputs(inputs: readonly FeatureSpec[], owner: string, 
   return { inChannels, strides: inputs.map((s) => s.stride) };
 }
 
+/** Runs a per-level head on every level: `cls[l]`, `reg[l]` = `single(features[l])` (the shared forward of anchor heads). */
+export function clsRegPerLevel(features: readonly tf.Tensor4D[], single: (x: tf.Tensor4D) => [tf.Tensor4D, tf.Tensor4D]): { cls: tf.Tensor4D[]; reg: tf.Tensor4D[] } {
+  const cls: tf.Tensor4D[] = [];
+  const reg: tf.Tensor4D[] = [];
+  for (const f of features) {
+    const [c, r] = single(f);
+    cls.push(c);
+    reg.push(r);
+  }
+  return { cls, reg };
+}
+
 /** Checks configured strides against the inputs' declared strides (null: take the inputs'). */
 export function resolveStrides(configured: number[] | null, inputs: readonly FeatureSpec[], what: string): number[] {
   const declared = inputs.map((s) => s.stride);

@@ -33,6 +33,7 @@ import {
   DenseHead,
   biasInitWithProb,
   buildDetectionLoss,
+  clsRegPerLevel,
   checkTestCfg,
   featmapSizes,
   flattenLevels,
@@ -287,14 +288,7 @@ export class RetinaHead extends DenseHead {
 
   forward(features: tf.Tensor4D[]): DenseHeadOutputs {
     this.checkFeatures(features);
-    const cls: tf.Tensor4D[] = [];
-    const reg: tf.Tensor4D[] = [];
-    for (const f of features) {
-      const [c, r] = this.forwardSingle(f);
-      cls.push(c);
-      reg.push(r);
-    }
-    return { cls, reg };
+    return clsRegPerLevel(features, (f) => this.forwardSingle(f));
   }
 
   /** Anchors of every level for these feature-map sizes (cached). */

@@ -41,7 +41,7 @@ import { MaxIoUAssigner, RPN_ASSIGNER_OPTIONS } from '../../../models/task_modul
 import { RandomSampler, RPN_SAMPLER_OPTIONS } from '../../../models/task_modules/samplers/random_sampler.js';
 import { BCEWithLogitsLoss } from '../../../losses/bce_with_logits.js';
 import { L1Loss, SmoothL1Loss } from '../../../losses/smooth_l1_loss.js';
-import { buildDetectionLoss, concatArrays, featmapSizes, flattenLevels, gtOf, initHeadConv, sharedHeadInputs, withConfigPath } from '../dense_head.js';
+import { buildDetectionLoss, clsRegPerLevel, concatArrays, featmapSizes, flattenLevels, gtOf, initHeadConv, sharedHeadInputs, withConfigPath } from '../dense_head.js';
 import { buildAnchorGenerator, type AnchorGeneratorCfg, type DeltaCoderCfg } from '../retina_head.js';
 import { MMDET_RPN_TEST_CFG, MMDET_RPN_TRAIN_PROPOSAL_CFG, generateProposals, type ProposalCfg, type ProposalLevel, type ProposalStyle, type Proposals } from './rpn_proposals.js';
 import type { ProposalHead, RPNOutputs } from './proposal_head.js';
@@ -185,14 +185,7 @@ export class RPNHead extends Module implements ProposalHead {
   /** All levels. */
   forward(features: tf.Tensor4D[]): RPNOutputs {
     this.checkFeatures(features);
-    const cls: tf.Tensor4D[] = [];
-    const reg: tf.Tensor4D[] = [];
-    for (const f of features) {
-      const [c, r] = this.forwardSingle(f);
-      cls.push(c);
-      reg.push(r);
-    }
-    return { cls, reg };
+    return clsRegPerLevel(features, (f) => this.forwardSingle(f));
   }
 
   /**
